@@ -1,0 +1,18 @@
+// The examples' index page: one link per example.
+import { createLiveView, html } from 'inlet';
+import { link } from './layout.js';
+
+export const EXAMPLES = [
+  ['/counter', 'Counter', 'phx-click and assigns'],
+  ['/form', 'Validated form', 'phx-change validation and phx-submit'],
+  ['/pages/one', 'Live navigation', 'two views, navigated without page loads'],
+  ['/rows', '1,000 rows', 'a keyed comprehension updated in place'],
+];
+
+export const Index = createLiveView({
+  mount: (socket) => socket.pageTitle('Inlet examples'),
+  render: () => html`<main class="container">
+<h1>Inlet examples</h1>
+<ul class="examples">${EXAMPLES.map(([to, title, about]) => html`<li>${link(to, title)} <small>${about}</small></li>`)}</ul>
+</main>`,
+});

@@ -1,0 +1,50 @@
+/**
+ * Inlet: a LiveView server for Node.js, wire-compatible with the official
+ * Phoenix LiveView client. This module is the documented facade.
+ */
+export { InletError, ERROR_CODES, type InletErrorCode } from './errors.js';
+export { html, safe, repeat, Template, SafeHtml, Repeat } from './render/template.js';
+export { escapeHtml } from './render/escape.js';
+export { renderToString } from './render/tree.js';
+export {
+  createLiveView,
+  createLiveComponent,
+  liveComponent,
+  type LiveView,
+  type LiveViewDefinition,
+  type LiveComponent,
+  type LiveComponentDefinition,
+  type ComponentSocket,
+  type LiveEvent,
+  type RenderMeta,
+  type RenderContext,
+  type Session,
+} from './live/view.js';
+export { LiveViewSocket, type Flash } from './live/socket.js';
+export { MemoryPubSub, type PubSub, type Subscriber } from './live/pubsub.js';
+export type { Params } from './live/params.js';
+export { defaultLayout, type Layout, type LayoutContext } from './live/app.js';
+export {
+  postpone,
+  type UploadConfigOptions,
+  type UploadEntry,
+  type UploadConfigView,
+  type UploadErrorReason,
+  type ConsumeMeta,
+  type ExternalMeta,
+  type Postponed,
+} from './uploads/socket-api.js';
+export {
+  live_file_input,
+  liveFileInput,
+  live_img_preview,
+  liveImgPreview,
+  uploadErrors,
+  uploadErrorMessages,
+  DEFAULT_UPLOAD_MESSAGES,
+  type UploadMessage,
+  type Attrs,
+} from './uploads/helpers.js';
+export { TmpFileWriter, MemoryWriter, type UploadWriter, type CloseReason } from './uploads/writer.js';
+export { sanitizeFilename, safeJoin, fileSystem, type FileSystemHelpers } from './uploads/file-system.js';
+export { DEFAULT_MAX_FILE_SIZE, DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_TIMEOUT } from './uploads/config.js';

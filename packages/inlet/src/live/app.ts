@@ -1,0 +1,159 @@
+/**
+ * The framework core, free of HTTP and WebSocket code: routes, tokens,
+ * pubsub, the HTTP (dead) render of a page and the channel router the
+ * socket transport uses. `server/` adapts it to node:http and ws.
+ */
+import { escapeHtml } from '../render/escape.js';
+import type { ChannelRouter } from '../protocol/channel.js';
+import { joinUploadChannel } from '../uploads/upload-channel.js';
+import type { UploadHost } from '../uploads/manager.js';
+import { ViewInstance } from './instance.js';
+import { joinLiveChannel, LiveChannel } from './live-channel.js';
+import type { Params } from './params.js';
+import { MemoryPubSub, type PubSub } from './pubsub.js';
+import { Router } from './router.js';
+import { randomId, Signer } from './tokens.js';
+import type { LiveView, Session } from './view.js';
+
+/** How long the tokens of a rendered page stay joinable. */
+export const DEFAULT_SESSION_TTL_MS = 24 * 60 * 60_000;
+
+/** What a layout receives. */
+export interface LayoutContext {
+  /** The page title a view set, if any. */
+  readonly title: string | undefined;
+  /** For `<meta name="csrf-token">`. */
+  readonly csrfToken: string;
+  /** The root live container, HTML ready to insert in `<body>`. */
+  readonly content: string;
+  /** `<script>` tags that load the client and connect. */
+  readonly scripts: string;
+}
+
+/** Renders the whole HTML page around a view. */
+export type Layout = (ctx: LayoutContext) => string;
+
+/** The default client boot script: loads the bundle and connects. */
+export function defaultScripts(clientPath: string): string {
+  return `<script type="module">import { connect } from ${JSON.stringify(clientPath)}; window.liveSocket = connect();</script>`;
+}
+
+/**
+ * The default page: charset, viewport, CSRF meta tag, title, the client
+ * script and the live container.
+ */
+export const defaultLayout: Layout = (ctx) =>
+  `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<meta name="csrf-token" content="${escapeHtml(ctx.csrfToken)}">
+<title>${escapeHtml(ctx.title ?? 'Inlet')}</title>
+${ctx.scripts}
+</head>
+<body>
+${ctx.content}
+</body>
+</html>`;
+
+export interface LiveAppOptions {
+  readonly routes: Record<string, LiveView<object>>;
+  readonly secret: string;
+  readonly pubsub?: PubSub;
+  readonly layout?: Layout;
+  readonly uploadHost?: Omit<UploadHost, 'signer'>;
+  /** Path the client bundle is served at. */
+  readonly clientPath: string;
+  /** Custom `<script>` tags replacing the default boot script (for hooks, uploaders). */
+  readonly scripts?: string;
+  readonly sessionTtlMs?: number;
+  readonly log?: (message: string, error?: unknown) => void;
+}
+
+/** The result of an HTTP render. */
+export type PageResult =
+  | { readonly status: 200; readonly html: string }
+  | { readonly status: 302; readonly location: string }
+  | { readonly status: 404 };
+
+export class LiveApp {
+  readonly router: Router<LiveView<object>>;
+  readonly signer: Signer;
+  readonly pubsub: PubSub;
+  readonly uploadHost?: UploadHost;
+  readonly log: (message: string, error?: unknown) => void;
+  readonly #options: LiveAppOptions;
+
+  constructor(options: LiveAppOptions) {
+    this.#options = options;
+    this.router = new Router(options.routes);
+    this.signer = new Signer(options.secret);
+    this.pubsub = options.pubsub ?? new MemoryPubSub();
+    this.uploadHost = options.uploadHost ? { ...options.uploadHost, signer: this.signer } : undefined;
+    this.log = options.log ?? ((m, e) => console.error(`[inlet] ${m}`, e ?? ''));
+  }
+
+  /** The CSRF token for a browser identified by `csrfSecret` (a random cookie value). */
+  csrfToken(csrfSecret: string): string {
+    return this.signer.digest('csrf', csrfSecret);
+  }
+
+  /** Whether a connect request's `_csrf_token` matches its cookie secret. */
+  csrfValid(csrfSecret: string | undefined, token: string | undefined): boolean {
+    return typeof csrfSecret === 'string' && csrfSecret.length > 0 && typeof token === 'string' && token === this.csrfToken(csrfSecret);
+  }
+
+  /** Renders a page over HTTP: mount (not connected), handleParams, render, layout. */
+  async renderPage(url: URL, session: Session, csrfToken: string): Promise<PageResult> {
+    const match = this.router.match(url.pathname);
+    if (!match) return { status: 404 };
+    const id = `phx-${randomId(9)}`;
+    const instance = new ViewInstance({
+      id,
+      view: match.view,
+      url,
+      session,
+      csrfToken,
+      connected: false,
+      router: this.router,
+      pubsub: this.pubsub,
+    });
+    const params: Params = { ...Object.fromEntries(url.searchParams), ...match.params };
+    try {
+      const nav = await instance.mount(params);
+      if (nav && nav.kind !== 'patch') return { status: 302, location: nav.to };
+      if (nav?.kind === 'patch') {
+        const outcome = await instance.finish();
+        const to = outcome.redirect?.to ?? outcome.live_redirect?.to;
+        if (to) return { status: 302, location: to };
+      }
+      const { html, title } = await instance.renderHtml();
+      const ttl = this.#options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
+      const sessionToken = this.signer.sign('session', { id, s: session }, ttl);
+      const staticToken = this.signer.sign('static', { id }, ttl);
+      const content = `<div id="${id}" data-phx-main data-phx-session="${escapeHtml(sessionToken)}" data-phx-static="${escapeHtml(staticToken)}">${html}</div>`;
+      const layout = this.#options.layout ?? defaultLayout;
+      return {
+        status: 200,
+        html: layout({ title, csrfToken, content, scripts: this.#options.scripts ?? defaultScripts(this.#options.clientPath) }),
+      };
+    } finally {
+      await instance.stop();
+    }
+  }
+
+  /** Routes socket topics to channels: `lv:*` views, `lvu:*` uploads. */
+  readonly channelRouter: ChannelRouter = (topic) => {
+    if (topic.startsWith('lv:') && topic.length > 3) return (payload, ctx) => joinLiveChannel(this, payload, ctx);
+    if (topic.startsWith('lvu:') && topic.length > 4) {
+      return (payload, ctx) =>
+        joinUploadChannel(payload, ctx, this.signer, (viewId, c) => {
+          const channel = c.connection.channels.get(`lv:${viewId}`);
+          return channel instanceof LiveChannel ? channel.instance.uploads : undefined;
+        });
+    }
+    return undefined;
+  };
+}

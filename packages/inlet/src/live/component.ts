@@ -1,0 +1,196 @@
+/**
+ * Stateful components of one view: cids, mounting, props updates, rendering
+ * and destruction. Cids come from an increasing counter and are never reused.
+ */
+import { InletError } from '../errors.js';
+import type { WireObject, WireValue } from '../render/keys.js';
+import { renderTemplate, type RenderContext, type RNode } from '../render/tree.js';
+import { diff, toWire } from '../render/wire.js';
+import type { ComponentPlacement, ComponentSocket, LiveComponent, LiveEvent } from './view.js';
+
+interface ComponentState {
+  readonly cid: number;
+  readonly key: string;
+  readonly definition: LiveComponent<object, object>;
+  readonly socket: ComponentSocketImpl;
+  mounted: boolean;
+  /** The tree last sent to the client. */
+  sent?: RNode;
+}
+
+class ComponentSocketImpl implements ComponentSocket<Record<string, unknown>> {
+  readonly assigns: Record<string, unknown> = {};
+  dirty = true;
+
+  constructor(
+    readonly id: string,
+    readonly cid: number,
+    private readonly parent: ComponentParent,
+  ) {}
+
+  assign(values: Partial<Record<string, unknown>>): void {
+    for (const key of Object.keys(values)) {
+      const value = values[key];
+      if (this.assigns[key] === value && (typeof value !== 'object' || value === null)) continue;
+      this.assigns[key] = value;
+      this.dirty = true;
+    }
+  }
+
+  pushEvent(event: string, payload: Record<string, unknown> = {}): void {
+    this.parent.pushEvent(event, payload);
+  }
+
+  sendParent(info: unknown): void {
+    this.parent.sendInfo(info);
+  }
+}
+
+/** What components need from their view. */
+export interface ComponentParent {
+  pushEvent(event: string, payload: Record<string, unknown>): void;
+  sendInfo(info: unknown): void;
+}
+
+const definitionIds = new WeakMap<object, number>();
+let nextDefinitionId = 0;
+
+function definitionKey(definition: object, id: string): string {
+  let n = definitionIds.get(definition);
+  if (n === undefined) definitionIds.set(definition, (n = nextDefinitionId++));
+  return `${n}:${id}`;
+}
+
+/**
+ * The components of one view instance.
+ */
+export class Components {
+  readonly #byKey = new Map<string, ComponentState>();
+  readonly #byCid = new Map<number, ComponentState>();
+  readonly #dying = new Set<number>();
+  readonly #parent: ComponentParent;
+  #nextCid = 1;
+  #pendingMounts: Promise<void>[] = [];
+
+  constructor(parent: ComponentParent) {
+    this.#parent = parent;
+  }
+
+  get size(): number {
+    return this.#byCid.size;
+  }
+
+  /** The render context that resolves component placements to cids. */
+  context(): RenderContext {
+    return { component: (marker) => this.#place(marker as ComponentPlacement) };
+  }
+
+  #place(placement: ComponentPlacement): number {
+    const key = definitionKey(placement.definition, placement.id);
+    let state = this.#byKey.get(key);
+    if (!state) {
+      const cid = this.#nextCid++;
+      state = {
+        cid,
+        key,
+        definition: placement.definition,
+        socket: new ComponentSocketImpl(placement.id, cid, this.#parent),
+        mounted: false,
+      };
+      this.#byKey.set(key, state);
+      this.#byCid.set(cid, state);
+      const mount = state.definition.mount;
+      if (mount) {
+        const result = mount(state.socket);
+        if (result instanceof Promise) this.#pendingMounts.push(result);
+      }
+      state.mounted = true;
+    }
+    this.#dying.delete(state.cid);
+    const { id: _id, ...props } = placement.props;
+    if (state.definition.update) state.definition.update(props, state.socket);
+    else state.socket.assign(props);
+    return state.cid;
+  }
+
+  /** Awaits async component mounts started by the last render. */
+  async settle(): Promise<void> {
+    while (this.#pendingMounts.length > 0) {
+      const pending = this.#pendingMounts;
+      this.#pendingMounts = [];
+      await Promise.all(pending);
+    }
+  }
+
+  /** Whether any component needs rendering. */
+  get dirty(): boolean {
+    for (const state of this.#byCid.values()) if (state.socket.dirty) return true;
+    return false;
+  }
+
+  /**
+   * Renders every dirty component (and components they place) and returns the
+   * `"c"` part of a diff, or undefined. With `full`, every component is sent whole.
+   */
+  render(full: boolean): WireObject | undefined {
+    let out: WireObject | undefined;
+    const ctx = this.context();
+    for (let guard = 0; guard < 10_000; guard++) {
+      const state = [...this.#byCid.values()].find((s) => s.socket.dirty);
+      if (!state) break;
+      state.socket.dirty = false;
+      const template = state.definition.render(state.socket.assigns, { myself: state.cid });
+      const node = renderTemplate(template, ctx, true);
+      if (!startsWithElement(node)) {
+        throw new InletError('INLET_ERR_RENDER_COMPONENT', `Component "${state.socket.id}" (cid ${state.cid}).`);
+      }
+      const d: WireValue | undefined = full || !state.sent ? toWire(node) : diff(state.sent, node);
+      state.sent = node;
+      if (d !== undefined) (out ??= {})[state.cid] = d;
+    }
+    return out;
+  }
+
+  /** Every component's current tree, for full HTML renders. */
+  tree(cid: number): RNode | undefined {
+    return this.#byCid.get(cid)?.sent;
+  }
+
+  /** Dispatches an event to a component. Unknown cids are ignored (the client may race a destroy). */
+  async handleEvent(cid: number, event: LiveEvent): Promise<boolean> {
+    const state = this.#byCid.get(cid);
+    if (!state) return false;
+    await state.definition.handleEvent?.(event, state.socket);
+    return true;
+  }
+
+  has(cid: number): boolean {
+    return this.#byCid.has(cid);
+  }
+
+  /** The client will remove these cids; a render before `destroyed` revives them. */
+  willDestroy(cids: readonly number[]): void {
+    for (const cid of cids) if (this.#byCid.has(cid)) this.#dying.add(cid);
+  }
+
+  /** Forgets components the client removed; returns the cids actually deleted. */
+  destroyed(cids: readonly number[]): number[] {
+    const deleted: number[] = [];
+    for (const cid of cids) {
+      if (!this.#dying.has(cid)) continue;
+      const state = this.#byCid.get(cid);
+      this.#dying.delete(cid);
+      if (!state) continue;
+      this.#byCid.delete(cid);
+      this.#byKey.delete(state.key);
+      deleted.push(cid);
+    }
+    return deleted;
+  }
+}
+
+function startsWithElement(node: RNode): boolean {
+  const first = node.statics[0] ?? '';
+  return /^\s*<[a-zA-Z]/.test(first);
+}
+

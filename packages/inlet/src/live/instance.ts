@@ -1,0 +1,368 @@
+/**
+ * One running live view: its socket, lifecycle, render state and the diffs
+ * it sends. All callbacks of one instance run one after another.
+ */
+import { DIFF, type WireObject, type WireValue } from '../render/keys.js';
+import { renderTemplate, treeToHtml, type RNode } from '../render/tree.js';
+import { diff, toWire } from '../render/wire.js';
+import { UploadManager, type UploadHost } from '../uploads/manager.js';
+import { Components } from './component.js';
+import { decodeForm, type Params } from './params.js';
+import type { PubSub } from './pubsub.js';
+import type { Router } from './router.js';
+import { LiveViewSocket, type Effects, type Navigation } from './socket.js';
+import type { LiveEvent, LiveView, Session } from './view.js';
+
+/** Most patches one callback may chain (a patch whose handleParams patches again, …). */
+const MAX_PATCH_CHAIN = 8;
+
+/** How a callback ended, for the channel to report. */
+export interface Outcome {
+  /** The diff to send, if anything changed. */
+  diff?: WireObject;
+  live_patch?: { to: string; kind: 'push' | 'replace' };
+  live_redirect?: { to: string; kind: 'push' | 'replace'; flash?: string };
+  redirect?: { to: string; flash?: string };
+}
+
+export interface InstanceOptions {
+  readonly id: string;
+  readonly view: LiveView<object>;
+  readonly url: URL;
+  readonly session: Session;
+  readonly csrfToken: string;
+  readonly connected: boolean;
+  readonly router: Router<LiveView<object>>;
+  readonly pubsub: PubSub;
+  readonly uploadHost?: UploadHost;
+  /** Signs flash for navigation; absent in the HTTP render. */
+  readonly signFlash?: (flash: Record<string, string>) => string;
+  /** Called with unsolicited outcomes (from handleInfo, timers, uploads). */
+  readonly push?: (outcome: Outcome) => void;
+  /** Called when a callback outside a client request throws. */
+  readonly crash?: (error: unknown) => void;
+}
+
+export class ViewInstance {
+  readonly id: string;
+  readonly socket: LiveViewSocket<object>;
+  readonly components: Components;
+  readonly uploads: UploadManager;
+  #url: URL;
+  readonly #options: InstanceOptions;
+  readonly #subscriptions = new Map<string, () => void>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #tree?: RNode;
+  #queue: Promise<unknown> = Promise.resolve();
+  #stopped = false;
+  #mounted = false;
+
+  constructor(options: InstanceOptions) {
+    this.#options = options;
+    this.id = options.id;
+    this.#url = options.url;
+    this.uploads = new UploadManager(this, options.uploadHost);
+    const self = this;
+    this.socket = new LiveViewSocket<object>({
+      id: options.id,
+      connected: options.connected,
+      uploads: this.uploads,
+      subscribe: (topic) => self.#subscribe(topic),
+      unsubscribe: (topic) => {
+        self.#subscriptions.get(topic)?.();
+        self.#subscriptions.delete(topic);
+      },
+      broadcast: (topic, message) => options.pubsub.broadcast(topic, message),
+      sendInfo: (info, delayMs) => self.#sendInfo(info, delayMs),
+    });
+    this.components = new Components({
+      pushEvent: (event, payload) => this.socket.pushEvent(event, payload),
+      sendInfo: (info) => this.#sendInfo(info),
+    });
+  }
+
+  get url(): URL {
+    return this.#url;
+  }
+
+  get view(): LiveView<object> {
+    return this.#options.view;
+  }
+
+  get connected(): boolean {
+    return this.#options.connected;
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Runs `task` after every earlier callback of this instance. */
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(task, task);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Mounts: `mount`, then `handleParams`. Returns the navigation asked for,
+   * if any (the caller redirects instead of rendering).
+   */
+  async mount(params: Params, flash?: Record<string, string>): Promise<Navigation | undefined> {
+    if (flash) LiveViewSocket.seed(this.socket, { flash });
+    await this.#options.view.mount?.(this.socket, this.#options.session, params);
+    const afterMount = this.#peekNavigation();
+    if (afterMount && afterMount.kind !== 'patch') return afterMount;
+    await this.#options.view.handleParams?.(this.#url, this.socket);
+    this.#mounted = true;
+    return this.#peekNavigation();
+  }
+
+  #pendingEffects?: Effects;
+  /** The page title last set, for full renders. */
+  #title?: string;
+
+  #peekNavigation(): Navigation | undefined {
+    const effects = LiveViewSocket.takeEffects(this.socket);
+    this.#mergePending(effects);
+    return this.#pendingEffects?.navigation;
+  }
+
+  #mergePending(effects: Effects): void {
+    if (effects.title !== undefined) this.#title = effects.title;
+    const pending = this.#pendingEffects;
+    if (!pending) {
+      this.#pendingEffects = effects;
+      return;
+    }
+    for (const key of effects.changed) pending.changed.add(key);
+    pending.events.push(...effects.events);
+    if (effects.title !== undefined) pending.title = effects.title;
+    if (effects.reply !== undefined) pending.reply = effects.reply;
+    pending.navigation = effects.navigation;
+  }
+
+  #takeEffects(): Effects {
+    const effects = LiveViewSocket.takeEffects(this.socket);
+    this.#mergePending(effects);
+    const all = this.#pendingEffects as Effects;
+    this.#pendingEffects = undefined;
+    return all;
+  }
+
+  /** The full render for a join reply: rendered tree plus title, events and components. */
+  async renderFull(): Promise<WireObject> {
+    const effects = this.#takeEffects();
+    const tree = this.#renderRoot();
+    await this.components.settle();
+    const out = toWire(tree) as WireObject;
+    const c = this.components.render(true);
+    if (c) out[DIFF.COMPONENTS] = c;
+    if (this.#title !== undefined) out[DIFF.TITLE] = this.#title;
+    if (effects.events.length > 0) out[DIFF.EVENTS] = effects.events as unknown as WireObject;
+    this.#tree = tree;
+    return out;
+  }
+
+  /** The full HTML (HTTP render): mount must have run. */
+  async renderHtml(): Promise<{ html: string; title?: string }> {
+    this.#takeEffects();
+    const tree = this.#renderRoot();
+    await this.components.settle();
+    this.components.render(true);
+    return { html: treeToHtml(tree, (cid) => this.components.tree(cid)), title: this.#title };
+  }
+
+  /** The full HTML of the current state, from the trees last sent (tests, conformance). */
+  currentHtml(): string {
+    return this.#tree ? treeToHtml(this.#tree, (cid) => this.components.tree(cid)) : '';
+  }
+
+  #renderRoot(): RNode {
+    const meta = {
+      csrfToken: this.#options.csrfToken,
+      uploads: this.uploads.views(),
+      connected: this.#options.connected,
+      url: this.#url,
+    };
+    const template = this.#options.view.render(this.socket.assigns as never, meta);
+    return renderTemplate(template, this.components.context());
+  }
+
+  /**
+   * Finishes a callback: applies navigation, renders what changed and
+   * returns the outcome. `forceRender` renders even without assign changes.
+   */
+  async finish(forceRender = false): Promise<Outcome> {
+    let effects = this.#takeEffects();
+    const outcome: Outcome = {};
+    for (let chain = 0; effects.navigation?.kind === 'patch' && chain < MAX_PATCH_CHAIN; chain++) {
+      const nav = effects.navigation;
+      const target = new URL(nav.to, this.#url);
+      const match = this.#options.router.match(target.pathname);
+      if (!match || match.view !== this.#options.view) {
+        effects.navigation = { kind: 'navigate', to: nav.to, replace: nav.replace };
+        break;
+      }
+      this.#url = target;
+      outcome.live_patch = { to: target.pathname + target.search, kind: nav.replace ? 'replace' : 'push' };
+      const carried = effects;
+      carried.navigation = undefined;
+      await this.#options.view.handleParams?.(this.#url, this.socket);
+      this.#pendingEffects = carried;
+      effects = this.#takeEffects();
+    }
+    const nav = effects.navigation;
+    if (nav && nav.kind !== 'patch') {
+      const flash = this.socket.assigns.flash;
+      const signed = Object.keys(flash).length > 0 ? this.#options.signFlash?.(flash) : undefined;
+      if (nav.kind === 'navigate') outcome.live_redirect = { to: nav.to, kind: nav.replace ? 'replace' : 'push', ...(signed ? { flash: signed } : {}) };
+      else outcome.redirect = { to: nav.to, ...(signed ? { flash: signed } : {}) };
+    }
+    const d = await this.#renderDiff(effects, forceRender);
+    if (d) outcome.diff = d;
+    return outcome;
+  }
+
+  async #renderDiff(effects: Effects, forceRender: boolean): Promise<WireObject | undefined> {
+    let out: WireObject | undefined;
+    if (forceRender || effects.changed.size > 0 || !this.#tree) {
+      const tree = this.#renderRoot();
+      await this.components.settle();
+      const d: WireValue | undefined = this.#tree ? diff(this.#tree, tree) : toWire(tree);
+      this.#tree = tree;
+      if (d !== undefined) out = d as WireObject;
+    }
+    if (this.components.dirty) {
+      const c = this.components.render(false);
+      if (c) (out ??= {})[DIFF.COMPONENTS] = c;
+    }
+    if (effects.title !== undefined) (out ??= {})[DIFF.TITLE] = effects.title;
+    if (effects.events.length > 0) (out ??= {})[DIFF.EVENTS] = effects.events as unknown as WireObject;
+    if (effects.reply !== undefined) (out ??= {})[DIFF.REPLY] = effects.reply as WireObject;
+    return out;
+  }
+
+  /** Handles an `event` push from the client. */
+  async handleClientEvent(payload: Record<string, unknown>): Promise<Outcome> {
+    const name = typeof payload.event === 'string' ? payload.event : '';
+    const type = typeof payload.type === 'string' ? payload.type : '';
+    const fields = eventFields(type, payload.value, payload.meta);
+    if (type === 'form' && isPlainObject(payload.uploads)) {
+      this.uploads.registerFromChange(payload.uploads, typeof payload.cid === 'number' ? payload.cid : undefined);
+    }
+    const event: LiveEvent = { ...fields, type: name };
+    if (name === 'lv:clear-flash') {
+      const key = typeof fields.key === 'string' ? fields.key : undefined;
+      this.socket.clearFlash(key);
+      return this.finish();
+    }
+    if (typeof payload.cid === 'number' && this.components.has(payload.cid)) {
+      await this.components.handleEvent(payload.cid, event);
+      return this.finish(this.uploads.touched());
+    }
+    const handler = this.#options.view.handleEvent;
+    if (!handler) throw new Error(`view has no handleEvent for "${name}"`);
+    await handler(event, this.socket);
+    return this.finish(this.uploads.touched());
+  }
+
+  /** Handles a `live_patch` push: the URL must belong to this view. */
+  async patch(url: string): Promise<Outcome | 'other-view'> {
+    let target: URL;
+    try {
+      target = new URL(url, this.#url);
+    } catch {
+      return 'other-view';
+    }
+    const match = this.#options.router.match(target.pathname);
+    if (!match || match.view !== this.#options.view) return 'other-view';
+    this.#url = target;
+    await this.#options.view.handleParams?.(this.#url, this.socket);
+    return this.finish();
+  }
+
+  /** Delivers an info message to `handleInfo` and pushes the outcome. */
+  deliver(info: unknown): void {
+    if (this.#stopped || !this.#mounted) return;
+    void this.run(async () => {
+      if (this.#stopped) return;
+      try {
+        await this.#options.view.handleInfo?.(info as never, this.socket);
+        this.#options.push?.(await this.finish(this.uploads.touched()));
+      } catch (e) {
+        this.#options.crash?.(e);
+      }
+    });
+  }
+
+  /** Runs `fn` in the queue and pushes what it changed (used by uploads and timers). */
+  update(fn: () => Promise<void> | void): Promise<void> {
+    return this.run(async () => {
+      if (this.#stopped) return;
+      try {
+        await fn();
+        this.#options.push?.(await this.finish(this.uploads.touched()));
+      } catch (e) {
+        this.#options.crash?.(e);
+      }
+    });
+  }
+
+  #subscribe(topic: string): void {
+    if (!this.#options.connected || this.#subscriptions.has(topic) || this.#stopped) return;
+    this.#subscriptions.set(
+      topic,
+      this.#options.pubsub.subscribe(topic, (message) => this.deliver(message)),
+    );
+  }
+
+  #sendInfo(info: unknown, delayMs?: number): void {
+    if (!this.#options.connected || this.#stopped) return;
+    if (delayMs === undefined || delayMs <= 0) {
+      queueMicrotask(() => this.deliver(info));
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.deliver(info);
+    }, delayMs);
+    this.#timers.add(timer);
+  }
+
+  /** Ends the instance: unsubscribes, clears timers, releases uploads, calls `unmount`. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const off of this.#subscriptions.values()) off();
+    this.#subscriptions.clear();
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    await this.uploads.release();
+    try {
+      await this.#options.view.unmount?.(this.socket);
+    } catch (e) {
+      console.error('[inlet] unmount failed', e);
+    }
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The fields of an event: decoded form values plus meta, or the click/key/hook value object. */
+export function eventFields(type: string, value: unknown, meta: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (type === 'form' && typeof value === 'string') copyFields(out, decodeForm(value));
+  else if (isPlainObject(value)) copyFields(out, value);
+  else if (value !== undefined && value !== null) out.value = value;
+  if (isPlainObject(meta)) copyFields(out, meta);
+  return out;
+}
+
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function copyFields(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const key of Object.keys(source)) if (!UNSAFE_KEYS.has(key)) target[key] = source[key];
+}

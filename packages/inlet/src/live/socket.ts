@@ -1,0 +1,188 @@
+/**
+ * The socket a view's callbacks receive: assigns with change tracking, and
+ * the effects a callback asks for (events, navigation, title, flash, reply).
+ * The view instance reads and clears the effects after each callback.
+ */
+import type { UploadApi } from '../uploads/socket-api.js';
+
+export type Flash = Record<string, string>;
+
+/** What navigation a callback asked for. Only the last request counts. */
+export type Navigation =
+  | { readonly kind: 'patch'; readonly to: string; readonly replace: boolean }
+  | { readonly kind: 'navigate'; readonly to: string; readonly replace: boolean }
+  | { readonly kind: 'redirect'; readonly to: string };
+
+/** Effects collected during one callback. */
+export interface Effects {
+  changed: Set<string>;
+  events: [string, unknown][];
+  title?: string;
+  navigation?: Navigation;
+  reply?: Record<string, unknown>;
+}
+
+/** Services a socket needs from its view instance. */
+export interface SocketHost {
+  readonly id: string;
+  readonly connected: boolean;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  broadcast(topic: string, message: unknown): void;
+  sendInfo(info: unknown, delayMs?: number): void;
+  readonly uploads: UploadApi;
+}
+
+const EFFECTS = Symbol('inlet.effects');
+
+/**
+ * The socket handed to `mount`, `handleParams`, `handleEvent` and `handleInfo`.
+ *
+ * @example
+ * mount: (socket) => { socket.assign({ count: 0 }) },
+ * handleEvent: (event, socket) => { socket.assign({ count: socket.assigns.count + 1 }) },
+ */
+export class LiveViewSocket<A extends object = Record<string, unknown>> {
+  readonly #host: SocketHost;
+  #assigns: A & { flash: Flash };
+  #effects: Effects = { changed: new Set(), events: [] };
+
+  /** @internal created by the view instance */
+  constructor(host: SocketHost) {
+    this.#host = host;
+    this.#assigns = { flash: {} } as unknown as A & { flash: Flash };
+  }
+
+  /** The view's id (also the DOM id of its container). */
+  get id(): string {
+    return this.#host.id;
+  }
+
+  /** False during the HTTP (dead) render, true once the browser has joined over the socket. */
+  get connected(): boolean {
+    return this.#host.connected;
+  }
+
+  /** The current assigns. Treat as read-only; change them with {@link assign}. */
+  get assigns(): Readonly<A & { flash: Flash }> {
+    return this.#assigns;
+  }
+
+  /**
+   * Sets assigns and records which changed. Primitive values equal to the
+   * current ones do not count as changes; objects always do.
+   */
+  assign(values: Partial<A>): void;
+  assign<K extends keyof A & string>(key: K, value: A[K]): void;
+  assign(a: Partial<A> | string, b?: unknown): void {
+    const values = (typeof a === 'string' ? { [a]: b } : a) as Record<string, unknown>;
+    const target = this.#assigns as Record<string, unknown>;
+    for (const key of Object.keys(values)) {
+      const value = values[key];
+      if (target[key] === value && (typeof value !== 'object' || value === null)) continue;
+      target[key] = value;
+      this.#effects.changed.add(key);
+    }
+  }
+
+  /** Whether `key` changed since the last render. */
+  changed(key: keyof A & string): boolean {
+    return this.#effects.changed.has(key);
+  }
+
+  /** Sends an event to the browser: `window` gets `phx:<name>` and hooks' `handleEvent` fire. */
+  pushEvent(event: string, payload: Record<string, unknown> = {}): void {
+    this.#effects.events.push([event, payload]);
+  }
+
+  /** Replies to the hook `pushEvent` that triggered this `handleEvent`. */
+  reply(payload: Record<string, unknown>): void {
+    this.#effects.reply = payload;
+  }
+
+  /** Sets a flash message, shown through `context.flash` and kept across live navigation. */
+  putFlash(key: string, message: string): void {
+    this.assign({ flash: { ...this.#assigns.flash, [key]: message } } as unknown as Partial<A>);
+  }
+
+  /** Clears one flash key, or all of them. */
+  clearFlash(key?: string): void {
+    if (key === undefined) this.assign({ flash: {} } as unknown as Partial<A>);
+    else {
+      const { [key]: _removed, ...rest } = this.#assigns.flash;
+      this.assign({ flash: rest } as unknown as Partial<A>);
+    }
+  }
+
+  /** Sets the page title. */
+  pageTitle(title: string): void {
+    this.#effects.title = title;
+  }
+
+  /** Changes the URL within this view: `handleParams` runs with the new URL, no remount. */
+  pushPatch(to: string, options: { replace?: boolean } = {}): void {
+    this.#effects.navigation = { kind: 'patch', to, replace: options.replace ?? false };
+  }
+
+  /** Navigates to another live view over the same socket (no page load). */
+  pushNavigate(to: string, options: { replace?: boolean } = {}): void {
+    this.#effects.navigation = { kind: 'navigate', to, replace: options.replace ?? false };
+  }
+
+  /** Full page navigation to `to`. */
+  redirect(to: string): void {
+    this.#effects.navigation = { kind: 'redirect', to };
+  }
+
+  /** Receives `broadcast`s on `topic` in `handleInfo`. Only while connected. */
+  subscribe(topic: string): void {
+    this.#host.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    this.#host.unsubscribe(topic);
+  }
+
+  /** Sends `message` to every view subscribed to `topic`. */
+  broadcast(topic: string, message: unknown): void {
+    this.#host.broadcast(topic, message);
+  }
+
+  /** Sends `info` to this view's own `handleInfo`, now or after `delayMs`. */
+  sendInfo(info: unknown, delayMs?: number): void {
+    this.#host.sendInfo(info, delayMs);
+  }
+
+  // ---- uploads (see uploads/socket-api.ts) ----
+
+  /** Allows uploads under `name`. */
+  allowUpload: UploadApi['allowUpload'] = (name, options) => this.#host.uploads.allowUpload(name, options);
+  /** Stops allowing uploads under `name`. */
+  disallowUpload: UploadApi['disallowUpload'] = (name) => this.#host.uploads.disallowUpload(name);
+  /** Cancels one entry. */
+  cancelUpload: UploadApi['cancelUpload'] = (name, ref) => this.#host.uploads.cancelUpload(name, ref);
+  /** Consumes every completed entry of `name`. */
+  consumeUploadedEntries: UploadApi['consumeUploadedEntries'] = (name, fn) => this.#host.uploads.consumeUploadedEntries(name, fn);
+  /** Consumes one completed entry. */
+  consumeUploadedEntry: UploadApi['consumeUploadedEntry'] = (name, entry, fn) =>
+    this.#host.uploads.consumeUploadedEntry(name, entry, fn);
+  /** `{ completed, inProgress }` entries of `name`. */
+  uploadedEntries: UploadApi['uploadedEntries'] = (name) => this.#host.uploads.uploadedEntries(name);
+
+  /** @internal */
+  [EFFECTS](): Effects {
+    const effects = this.#effects;
+    this.#effects = { changed: new Set(), events: [] };
+    return effects;
+  }
+
+  /** @internal */
+  static takeEffects(socket: LiveViewSocket<object>): Effects {
+    return socket[EFFECTS]();
+  }
+
+  /** @internal sets assigns without recording a change (flash restored on join) */
+  static seed(socket: LiveViewSocket<object>, values: Record<string, unknown>): void {
+    Object.assign(socket.#assigns, values);
+  }
+}

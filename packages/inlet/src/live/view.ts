@@ -1,0 +1,143 @@
+/**
+ * View and component definitions: plain objects of callbacks.
+ */
+import { InletError } from '../errors.js';
+import type { ComponentMarker } from '../render/tree.js';
+import type { Template } from '../render/template.js';
+import type { UploadConfigView } from '../uploads/socket-api.js';
+import type { Params } from './params.js';
+import type { Flash, LiveViewSocket } from './socket.js';
+
+/** An event from the browser: `type` is the event name; values and form fields are on the event. */
+export interface LiveEvent {
+  readonly type: string;
+  readonly [field: string]: unknown;
+}
+
+/** Session data signed into the page at the HTTP render and handed to `mount`. */
+export type Session = Readonly<Record<string, unknown>>;
+
+/** The second argument of `render`. */
+export interface RenderMeta {
+  /** The page's CSRF token. */
+  readonly csrfToken: string;
+  /** The view's upload configs by name, for `live_file_input` and friends. */
+  readonly uploads: Readonly<Record<string, UploadConfigView>>;
+  /** False during the HTTP render. */
+  readonly connected: boolean;
+  /** The current URL. */
+  readonly url: URL;
+}
+
+export type RenderContext<A> = Readonly<A & { flash: Flash }>;
+
+/** A live view's callbacks. Only `render` is required. */
+export interface LiveViewDefinition<A extends object = Record<string, unknown>, I = unknown> {
+  /** Sets up assigns. Runs once for the HTTP render and once more when the browser connects. */
+  mount?(socket: LiveViewSocket<A>, session: Session, params: Params): void | Promise<void>;
+  /** Runs after mount and on every live patch, with the current URL. */
+  handleParams?(url: URL, socket: LiveViewSocket<A>): void | Promise<void>;
+  /** Handles browser events (`phx-click`, forms, hooks). */
+  handleEvent?(event: LiveEvent, socket: LiveViewSocket<A>): void | Promise<void>;
+  /** Handles messages from `sendInfo`, pubsub broadcasts and server-side work. */
+  handleInfo?(info: I, socket: LiveViewSocket<A>): void | Promise<void>;
+  /** Returns the view's HTML as a template. Must be pure. */
+  render(context: RenderContext<A>, meta: RenderMeta): Template;
+  /** Runs when the view ends (navigation, disconnect). */
+  unmount?(socket: LiveViewSocket<A>): void | Promise<void>;
+}
+
+const VIEW_BRAND = Symbol.for('inlet.view');
+
+export type LiveView<A extends object = Record<string, unknown>, I = unknown> = LiveViewDefinition<A, I> & {
+  readonly [VIEW_BRAND]: true;
+};
+
+/**
+ * Defines a live view.
+ *
+ * @example
+ * export const Counter = createLiveView<{ count: number }>({
+ *   mount: (socket) => socket.assign({ count: 0 }),
+ *   handleEvent: (event, socket) => {
+ *     if (event.type === 'inc') socket.assign({ count: socket.assigns.count + 1 })
+ *   },
+ *   render: ({ count }) => html`<button phx-click="inc">${count}</button>`,
+ * })
+ */
+export function createLiveView<A extends object = Record<string, unknown>, I = unknown>(
+  definition: LiveViewDefinition<A, I>,
+): LiveView<A, I> {
+  if (typeof definition.render !== 'function') throw new InletError('INLET_ERR_VIEW_INVALID', 'A view needs a render function.');
+  return Object.freeze({ ...definition, [VIEW_BRAND]: true as const });
+}
+
+/** The socket of a stateful component. */
+export interface ComponentSocket<A extends object = Record<string, unknown>> {
+  readonly id: string;
+  readonly cid: number;
+  readonly assigns: Readonly<A>;
+  assign(values: Partial<A>): void;
+  /** Sends an event to the browser. */
+  pushEvent(event: string, payload?: Record<string, unknown>): void;
+  /** Sends `info` to the parent view's `handleInfo`. */
+  sendParent(info: unknown): void;
+}
+
+/** A stateful component's callbacks. */
+export interface LiveComponentDefinition<A extends object = Record<string, unknown>, P extends object = Record<string, unknown>> {
+  /** Runs once, when the component first appears. */
+  mount?(socket: ComponentSocket<A>): void | Promise<void>;
+  /** Runs with the props each time the parent renders the component. Default: assign every prop. */
+  update?(props: P, socket: ComponentSocket<A>): void;
+  /** Handles events sent with `phx-target` pointing at this component. */
+  handleEvent?(event: LiveEvent, socket: ComponentSocket<A>): void | Promise<void>;
+  /** Must return a template with exactly one root element. `meta.myself` is the value for `phx-target`. */
+  render(context: Readonly<A>, meta: { readonly myself: number }): Template;
+}
+
+export type LiveComponent<A extends object = Record<string, unknown>, P extends object = Record<string, unknown>> = LiveComponentDefinition<A, P> & {
+  readonly inletComponentDefinition: true;
+};
+
+/**
+ * Defines a stateful component; render it with {@link liveComponent}.
+ *
+ * @example
+ * const Toggle = createLiveComponent<{ on: boolean }>({
+ *   mount: (s) => s.assign({ on: false }),
+ *   handleEvent: (_e, s) => s.assign({ on: !s.assigns.on }),
+ *   render: ({ on }, { myself }) => html`<button phx-click="t" phx-target="${myself}">${on ? 'on' : 'off'}</button>`,
+ * })
+ */
+export function createLiveComponent<A extends object = Record<string, unknown>, P extends object = Record<string, unknown>>(
+  definition: LiveComponentDefinition<A, P>,
+): LiveComponent<A, P> {
+  if (typeof definition.render !== 'function') throw new InletError('INLET_ERR_VIEW_INVALID', 'A component needs a render function.');
+  return Object.freeze({ ...definition, inletComponentDefinition: true as const });
+}
+
+/** A component placed in a template. */
+export interface ComponentPlacement extends ComponentMarker {
+  readonly definition: LiveComponent<object, object>;
+  readonly id: string;
+  readonly props: Record<string, unknown>;
+}
+
+/**
+ * Places a stateful component in a template; `id` identifies it among its siblings.
+ *
+ * @example
+ * html`<div>${liveComponent(Toggle, { id: 'a' })}</div>`
+ */
+export function liveComponent<A extends object, P extends object>(
+  definition: LiveComponent<A, P>,
+  props: P & { id: string | number },
+): ComponentPlacement {
+  return {
+    inletComponent: true,
+    definition: definition as unknown as LiveComponent<object, object>,
+    id: String(props.id),
+    props: props as Record<string, unknown>,
+  };
+}

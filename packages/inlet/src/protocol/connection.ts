@@ -1,0 +1,241 @@
+/**
+ * One client connection: decodes frames, answers heartbeats, and multiplexes
+ * topics onto channels with Phoenix's join/leave/close/error semantics.
+ *
+ * Every frame of one topic is handled in order; different topics run
+ * independently. A throwing channel is reported to its client as
+ * `phx_error` and removed; the connection and its other channels carry on.
+ */
+import type { Channel, ChannelContext, ChannelRouter, ConnectionInfo, Reply, TerminateReason } from './channel.js';
+import { CHANNEL_EVENTS, CHANNEL_REASONS, CLOSE_CODES, PHOENIX_TOPIC } from './events.js';
+import { decodeBinary, decodeText, encode, encodeReply, isMalformed, type Frame } from './frames.js';
+
+/** The part of a WebSocket the connection needs; `ws` fits, so does a test double. */
+export interface WebSocketLike {
+  send(data: string | Buffer): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** Logs a failure once. */
+export type Logger = (message: string, error?: unknown) => void;
+
+/** Default maximum number of channels one connection may join (Phoenix uses 100). */
+export const DEFAULT_MAX_CHANNELS = 100;
+
+export interface ConnectionOptions {
+  readonly router: ChannelRouter;
+  readonly params?: Readonly<Record<string, string>>;
+  readonly csrfValid?: boolean;
+  /** Channels one connection may hold at once. Default {@link DEFAULT_MAX_CHANNELS}. */
+  readonly maxChannels?: number;
+  readonly log?: Logger;
+}
+
+interface Slot {
+  readonly joinRef: string;
+  channel?: Channel;
+  /** Frames of this topic are handled one after another. */
+  queue: Promise<void>;
+  closed: boolean;
+}
+
+export class Connection implements ConnectionInfo {
+  readonly params: Readonly<Record<string, string>>;
+  readonly csrfValid: boolean;
+  readonly #ws: WebSocketLike;
+  readonly #router: ChannelRouter;
+  readonly #maxChannels: number;
+  readonly #log: Logger;
+  readonly #slots = new Map<string, Slot>();
+  #closed = false;
+
+  constructor(ws: WebSocketLike, options: ConnectionOptions) {
+    this.#ws = ws;
+    this.#router = options.router;
+    this.params = options.params ?? {};
+    this.csrfValid = options.csrfValid ?? false;
+    this.#maxChannels = options.maxChannels ?? DEFAULT_MAX_CHANNELS;
+    this.#log = options.log ?? ((m, e) => console.error(`[inlet] ${m}`, e ?? ''));
+  }
+
+  get channels(): ReadonlyMap<string, Channel> {
+    const out = new Map<string, Channel>();
+    for (const [topic, slot] of this.#slots) if (slot.channel) out.set(topic, slot.channel);
+    return out;
+  }
+
+  /** Feeds one WebSocket message. */
+  receive(data: Buffer | string, isBinary: boolean): void {
+    if (this.#closed) return;
+    const frame = isBinary ? decodeBinary(Buffer.isBuffer(data) ? data : Buffer.from(data)) : decodeText(data.toString());
+    if (isMalformed(frame)) {
+      if (frame.ref !== undefined && frame.topic !== undefined) {
+        this.#send(encodeReply(frame.joinRef ?? null, frame.ref, frame.topic, 'error', { reason: CHANNEL_REASONS.MALFORMED, detail: frame.malformed }));
+      } else {
+        this.#log(`closing connection: ${frame.malformed}`);
+        this.close(CLOSE_CODES.INVALID_PAYLOAD, frame.malformed);
+      }
+      return;
+    }
+    this.#dispatch(frame);
+  }
+
+  /** The transport went away: terminate every channel. */
+  closed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const [topic, slot] of this.#slots) this.#drop(topic, slot, 'socket_closed');
+  }
+
+  /** Closes the transport and terminates every channel. */
+  close(code: number = CLOSE_CODES.NORMAL, reason = ''): void {
+    if (this.#closed) return;
+    try {
+      this.#ws.close(code, reason.slice(0, 120));
+    } catch {
+      // already closing
+    }
+    this.closed();
+  }
+
+  #send(text: string): void {
+    if (this.#closed) return;
+    try {
+      this.#ws.send(text);
+    } catch (e) {
+      this.#log('send failed', e);
+    }
+  }
+
+  #dispatch(frame: Frame): void {
+    const { topic, event, ref, joinRef } = frame;
+    if (topic === PHOENIX_TOPIC) {
+      if (event === CHANNEL_EVENTS.HEARTBEAT) this.#send(encodeReply(null, ref, PHOENIX_TOPIC, 'ok', {}));
+      else this.#send(encodeReply(null, ref, PHOENIX_TOPIC, 'error', { reason: CHANNEL_REASONS.UNMATCHED_TOPIC }));
+      return;
+    }
+    if (event === CHANNEL_EVENTS.JOIN) {
+      this.#join(frame);
+      return;
+    }
+    const slot = this.#slots.get(topic);
+    if (!slot || slot.closed || (joinRef !== null && joinRef !== slot.joinRef)) {
+      this.#send(encodeReply(joinRef, ref, topic, 'error', { reason: CHANNEL_REASONS.UNMATCHED_TOPIC }));
+      return;
+    }
+    if (event === CHANNEL_EVENTS.LEAVE) {
+      this.#enqueue(topic, slot, async () => {
+        this.#send(encodeReply(slot.joinRef, ref, topic, 'ok', {}));
+        this.#drop(topic, slot, 'leave');
+      });
+      return;
+    }
+    this.#enqueue(topic, slot, async () => {
+      const channel = slot.channel;
+      if (!channel) return;
+      let reply: Reply | undefined;
+      try {
+        reply = await channel.handleIn(event, frame.payload);
+      } catch (e) {
+        this.#log(`channel ${topic} crashed handling "${event}"`, e);
+        this.#crash(topic, slot);
+        return;
+      }
+      if (reply && ref !== null && !slot.closed) this.#send(encodeReply(slot.joinRef, ref, topic, reply.status, reply.response));
+    });
+  }
+
+  #join(frame: Frame): void {
+    const { topic, ref } = frame;
+    const joinRef = frame.joinRef ?? ref;
+    const reply = (status: 'ok' | 'error', response: Record<string, unknown>): void =>
+      this.#send(encodeReply(joinRef, ref, topic, status, response));
+    if (joinRef === null || Buffer.isBuffer(frame.payload)) {
+      reply('error', { reason: CHANNEL_REASONS.MALFORMED });
+      return;
+    }
+    const factory = this.#router(topic);
+    if (!factory) {
+      reply('error', { reason: CHANNEL_REASONS.UNMATCHED_TOPIC });
+      return;
+    }
+    const previous = this.#slots.get(topic);
+    if (previous) {
+      this.#send(encode(previous.joinRef, previous.joinRef, topic, CHANNEL_EVENTS.CLOSE, {}));
+      this.#drop(topic, previous, 'rejoin');
+    }
+    if (this.#slots.size >= this.#maxChannels) {
+      reply('error', { reason: CHANNEL_REASONS.TOO_MANY_CHANNELS });
+      return;
+    }
+    const slot: Slot = { joinRef, queue: Promise.resolve(), closed: false };
+    this.#slots.set(topic, slot);
+    const payload = frame.payload;
+    const ctx = this.#context(topic, slot);
+    this.#enqueue(topic, slot, async () => {
+      try {
+        const result = await factory(payload, ctx);
+        if (slot.closed) {
+          if ('channel' in result) result.channel.terminate('socket_closed');
+          return;
+        }
+        if ('error' in result) {
+          this.#slots.delete(topic);
+          slot.closed = true;
+          reply('error', result.error);
+          return;
+        }
+        slot.channel = result.channel;
+        reply('ok', result.reply ?? {});
+      } catch (e) {
+        this.#log(`join of ${topic} crashed`, e);
+        if (this.#slots.get(topic) === slot) this.#slots.delete(topic);
+        slot.closed = true;
+        reply('error', { reason: CHANNEL_REASONS.JOIN_CRASHED });
+      }
+    });
+  }
+
+  #context(topic: string, slot: Slot): ChannelContext {
+    return {
+      topic,
+      joinRef: slot.joinRef,
+      connection: this,
+      push: (event, payload) => {
+        if (!slot.closed) this.#send(encode(slot.joinRef, null, topic, event, payload));
+      },
+      close: () => {
+        if (slot.closed) return;
+        this.#send(encode(slot.joinRef, slot.joinRef, topic, CHANNEL_EVENTS.CLOSE, {}));
+        this.#drop(topic, slot, 'close');
+      },
+      crash: () => this.#crash(topic, slot),
+    };
+  }
+
+  #crash(topic: string, slot: Slot): void {
+    if (slot.closed) return;
+    this.#send(encode(slot.joinRef, slot.joinRef, topic, CHANNEL_EVENTS.ERROR, { reason: CHANNEL_REASONS.CRASHED }));
+    this.#drop(topic, slot, 'crash');
+  }
+
+  #drop(topic: string, slot: Slot, reason: TerminateReason): void {
+    if (this.#slots.get(topic) === slot) this.#slots.delete(topic);
+    if (slot.closed && reason !== 'socket_closed') return;
+    slot.closed = true;
+    const channel = slot.channel;
+    slot.channel = undefined;
+    if (!channel) return;
+    try {
+      channel.terminate(reason);
+    } catch (e) {
+      this.#log(`terminating ${topic} failed`, e);
+    }
+  }
+
+  #enqueue(topic: string, slot: Slot, task: () => Promise<void>): void {
+    slot.queue = slot.queue.then(task).catch((e: unknown) => {
+      this.#log(`unexpected failure on ${topic}`, e);
+    });
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * `inlet/node`: serves an Inlet app with node:http and ws. This is the only
+ * module that touches HTTP and WebSocket APIs.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { LiveApp, type Layout } from '../live/app.js';
+import type { PubSub } from '../live/pubsub.js';
+import { resolveSecret } from '../live/tokens.js';
+import type { LiveView, Session } from '../live/view.js';
+import { Connection, DEFAULT_MAX_CHANNELS } from '../protocol/connection.js';
+import { CLOSE_CODES } from '../protocol/events.js';
+import { createUploadDir, DEFAULT_UPLOAD_TMP_BASE } from '../uploads/tmp-dir.js';
+import { parseCookies, serveStatic } from './http-util.js';
+
+/** Default largest WebSocket message, bytes. Upload chunks must fit (see `MAX_CHUNK_SIZE`). */
+export const DEFAULT_MAX_FRAME_BYTES = 9 * 1024 * 1024;
+/** Default ms without any client message (heartbeats come every 30 s) before the socket is closed. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 75_000;
+/** Where the browser bundle is served. */
+export const CLIENT_PATH = '/inlet/inlet-client.js';
+/** The CSRF cookie. */
+export const CSRF_COOKIE = '_inlet_csrf';
+
+export interface ServerOptions {
+  /** Path patterns to views, e.g. `{ '/': Home, '/users/:id': User }`. */
+  readonly routes: Record<string, LiveView<never, never>>;
+  /** Signing secret (≥ 32 chars). Default `INLET_SECRET`; generated in development, required in production. */
+  readonly secret?: string;
+  readonly pubsub?: PubSub;
+  readonly layout?: Layout;
+  /** `<script>` tags replacing the default boot script, e.g. to pass hooks or uploaders. */
+  readonly scripts?: string;
+  /** Folders served as static files at `/` (checked before routes). */
+  readonly staticDirs?: readonly string[];
+  /** Session data for a request, signed into the page and given to `mount`. */
+  readonly session?: (req: IncomingMessage) => Session | Promise<Session>;
+  /** Extra HTTP handling before Inlet's own; return true when handled. */
+  readonly handler?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+  /** Largest WebSocket message. Default {@link DEFAULT_MAX_FRAME_BYTES}. */
+  readonly maxFrameBytes?: number;
+  /** Channels per socket. Default 100. */
+  readonly maxChannels?: number;
+  /** Upload channels per view. Default 50. */
+  readonly maxUploadChannels?: number;
+  /** Base folder for upload temp files. Default `<tmp>/inlet-uploads`. */
+  readonly uploadTmpDir?: string;
+  /** Origins allowed to open the socket besides the server's own host. */
+  readonly allowedOrigins?: readonly string[];
+  readonly idleTimeoutMs?: number;
+  readonly log?: (message: string, error?: unknown) => void;
+}
+
+export interface InletServer {
+  readonly app: LiveApp;
+  readonly http: Server;
+  /** Starts listening; resolves with the bound address. Port 0 picks a free port. */
+  listen(port?: number, host?: string): Promise<AddressInfo>;
+  /** The base URL once listening, e.g. `http://127.0.0.1:4000`. */
+  readonly url: string;
+  /** Closes sockets and the server. */
+  close(): Promise<void>;
+}
+
+function clientBundlePath(): string {
+  const require = createRequire(import.meta.url);
+  return dirname(require.resolve('inlet-client/package.json'));
+}
+
+/**
+ * Creates a server for the given routes.
+ *
+ * @example
+ * const server = createServer({ routes: { '/': Counter } })
+ * await server.listen(4000)
+ */
+export function createServer(options: ServerOptions): InletServer {
+  const log = options.log ?? ((m: string, e?: unknown) => console.error(`[inlet] ${m}`, e ?? ''));
+  let uploadDir: Promise<string> | undefined;
+  const app = new LiveApp({
+    routes: options.routes as Record<string, LiveView<object>>,
+    secret: resolveSecret(options.secret),
+    pubsub: options.pubsub,
+    layout: options.layout,
+    scripts: options.scripts,
+    clientPath: CLIENT_PATH,
+    log,
+    uploadHost: {
+      tmpDir: () => (uploadDir ??= createUploadDir(options.uploadTmpDir ?? DEFAULT_UPLOAD_TMP_BASE)),
+      maxUploadChannels: options.maxUploadChannels,
+    },
+  });
+  const clientRoot = `${clientBundlePath()}/dist`;
+  const sockets = new Set<WebSocket>();
+
+  const http = createHttpServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      log(`request ${req.method} ${req.url} failed`, e);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('Internal Server Error');
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (options.handler && (await options.handler(req, res))) return;
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    if (url.pathname.startsWith('/inlet/') && (await serveStatic(clientRoot, url.pathname.slice('/inlet'.length), req, res))) return;
+    for (const dir of options.staticDirs ?? []) if (await serveStatic(dir, url.pathname, req, res)) return;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('Method Not Allowed');
+      return;
+    }
+    const cookies = parseCookies(req.headers.cookie);
+    let secret = cookies[CSRF_COOKIE];
+    const headers: Record<string, string> = { 'content-type': 'text/html; charset=utf-8', 'x-content-type-options': 'nosniff' };
+    if (!secret || !/^[A-Za-z0-9_-]{16,64}$/.test(secret)) {
+      secret = randomBytes(18).toString('base64url');
+      headers['set-cookie'] = `${CSRF_COOKIE}=${secret}; Path=/; HttpOnly; SameSite=Lax`;
+    }
+    const session = (await options.session?.(req)) ?? {};
+    const page = await app.renderPage(url, session, app.csrfToken(secret));
+    if (page.status === 404) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+      return;
+    }
+    if (page.status === 302) {
+      res.writeHead(302, { ...headers, location: page.location }).end();
+      return;
+    }
+    res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : page.html);
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES });
+  http.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    if (url.pathname !== '/live/websocket' || !originAllowed(req, options.allowedOrigins)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const params = Object.fromEntries(url.searchParams);
+      const cookies = parseCookies(req.headers.cookie);
+      accept(ws, params, app.csrfValid(cookies[CSRF_COOKIE], params._csrf_token));
+    });
+  });
+
+  function accept(ws: WebSocket, params: Record<string, string>, csrfValid: boolean): void {
+    sockets.add(ws);
+    const connection = new Connection(ws, {
+      router: app.channelRouter,
+      params,
+      csrfValid,
+      maxChannels: options.maxChannels ?? DEFAULT_MAX_CHANNELS,
+      log,
+    });
+    const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    let idle = setTimeout(() => connection.close(CLOSE_CODES.GOING_AWAY, 'idle'), idleMs);
+    ws.on('message', (data, isBinary) => {
+      clearTimeout(idle);
+      idle = setTimeout(() => connection.close(CLOSE_CODES.GOING_AWAY, 'idle'), idleMs);
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      connection.receive(isBinary ? buf : buf.toString('utf8'), isBinary);
+    });
+    ws.on('close', () => {
+      clearTimeout(idle);
+      sockets.delete(ws);
+      connection.closed();
+    });
+    ws.on('error', (e) => log('socket error', e));
+  }
+
+  let base = '';
+  return {
+    app,
+    http,
+    get url() {
+      return base;
+    },
+    listen(port = 0, host = '127.0.0.1') {
+      return new Promise((resolvePromise, reject) => {
+        http.once('error', reject);
+        http.listen(port, host, () => {
+          http.off('error', reject);
+          const address = http.address() as AddressInfo;
+          const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          base = `http://${shownHost}:${address.port}`;
+          resolvePromise(address);
+        });
+      });
+    },
+    close() {
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      return new Promise((resolvePromise) => {
+        http.closeAllConnections?.();
+        http.close(() => resolvePromise());
+      });
+    },
+  };
+}
+
+function originAllowed(req: IncomingMessage, allowed: readonly string[] | undefined): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  try {
+    const o = new URL(origin);
+    if (o.host === req.headers.host) return true;
+    return (allowed ?? []).includes(o.origin);
+  } catch {
+    return false;
+  }
+}
+
+export type { Layout, LayoutContext } from '../live/app.js';

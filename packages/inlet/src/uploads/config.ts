@@ -1,0 +1,167 @@
+/**
+ * Upload configs and entries as pure state: defaults, option checks, entry
+ * registration and validation (protocol.md §5.5). No I/O.
+ */
+import { randomUUID } from 'node:crypto';
+import { InletError } from '../errors.js';
+import type { UploadConfigOptions, UploadEntry, UploadErrorReason } from './socket-api.js';
+
+/** Default largest file: 8 MB, as LiveView. */
+export const DEFAULT_MAX_FILE_SIZE = 8_000_000;
+/**
+ * Default chunk size: 1 MiB. The official client sends one chunk per round
+ * trip, so throughput is about chunk size / RTT; see docs/uploads.md for the
+ * measurements behind this value.
+ */
+export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+/** Default ms without a chunk before an upload is abandoned. */
+export const DEFAULT_CHUNK_TIMEOUT = 10_000;
+/** Largest chunk size an app may configure (bounded by the socket's frame limit). */
+export const MAX_CHUNK_SIZE = 8 * 1024 * 1024;
+/** Entries kept beyond `maxEntries` per config; more are ignored (the too_many_files error stays). */
+export const MAX_EXCESS_ENTRIES = 50;
+/** Longest entry ref accepted from the client. */
+export const MAX_REF_LENGTH = 64;
+/** Longest client file name kept (longer names are cut; stored names are sanitised separately). */
+export const MAX_CLIENT_NAME_LENGTH = 1024;
+
+const MIME_BY_EXTENSION: Record<string, string> = {
+  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp',
+  '.svg': 'image/svg+xml', '.avif': 'image/avif', '.bmp': 'image/bmp', '.ico': 'image/x-icon', '.heic': 'image/heic',
+  '.pdf': 'application/pdf', '.txt': 'text/plain', '.md': 'text/markdown', '.csv': 'text/csv', '.json': 'application/json',
+  '.zip': 'application/zip', '.gz': 'application/gzip', '.tar': 'application/x-tar', '.bin': 'application/octet-stream',
+  '.mp4': 'video/mp4', '.webm': 'video/webm', '.mov': 'video/quicktime', '.mp3': 'audio/mpeg', '.wav': 'audio/wav', '.ogg': 'audio/ogg',
+  '.doc': 'application/msword', '.docx': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  '.xls': 'application/vnd.ms-excel', '.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  '.html': 'text/html', '.xml': 'application/xml',
+};
+
+/** Resolved options. */
+export interface ResolvedOptions {
+  readonly accept: readonly string[] | 'any';
+  readonly maxEntries: number;
+  readonly maxEntriesMode: 'selected' | 'total';
+  readonly maxFileSize: number;
+  readonly chunkSize: number;
+  readonly chunkTimeout: number;
+  readonly autoUpload: boolean;
+  readonly external: boolean;
+}
+
+function positiveInt(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > max) {
+    throw new InletError('INLET_ERR_UPLOAD_OPTION', `${name} must be a positive integer${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}, got ${String(value)}.`);
+  }
+  return value;
+}
+
+/** Checks options and fills in defaults. Throws on mistakes. */
+export function resolveOptions(options: UploadConfigOptions = {}): ResolvedOptions {
+  let accept: readonly string[] | 'any' = 'any';
+  if (Array.isArray(options.accept) && options.accept.length > 0) {
+    for (const a of options.accept as readonly string[]) {
+      if (typeof a !== 'string' || !(/^\.[a-z0-9][a-z0-9.+-]*$/i.test(a) || /^[a-z]+\/(\*|[a-z0-9.+-]+)$/i.test(a))) {
+        throw new InletError('INLET_ERR_UPLOAD_OPTION', `accept entries are ".ext" or "type/subtype", got ${JSON.stringify(a)}.`);
+      }
+    }
+    accept = options.accept;
+  } else if (options.accept !== undefined && options.accept !== 'any' && !Array.isArray(options.accept)) {
+    throw new InletError('INLET_ERR_UPLOAD_OPTION', 'accept must be a list or "any".');
+  }
+  const mode = options.maxEntriesMode ?? 'selected';
+  if (mode !== 'selected' && mode !== 'total') throw new InletError('INLET_ERR_UPLOAD_OPTION', 'maxEntriesMode is "selected" or "total".');
+  return {
+    accept,
+    maxEntries: positiveInt('maxEntries', options.maxEntries, 1, 10_000),
+    maxEntriesMode: mode,
+    maxFileSize: positiveInt('maxFileSize', options.maxFileSize, DEFAULT_MAX_FILE_SIZE),
+    chunkSize: positiveInt('chunkSize', options.chunkSize, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE),
+    chunkTimeout: positiveInt('chunkTimeout', options.chunkTimeout, DEFAULT_CHUNK_TIMEOUT),
+    autoUpload: options.autoUpload === true,
+    external: typeof options.external === 'function',
+  };
+}
+
+/** Whether a file name and type pass the accept list. */
+export function isAccepted(accept: readonly string[] | 'any', name: string, type: string): boolean {
+  if (accept === 'any') return true;
+  const lowerName = name.toLowerCase();
+  const lowerType = type.toLowerCase();
+  for (const rule of accept) {
+    const r = rule.toLowerCase();
+    if (r.startsWith('.')) {
+      if (lowerName.endsWith(r)) return true;
+      const mime = MIME_BY_EXTENSION[r];
+      if (mime && mime === lowerType) return true;
+    } else if (r.endsWith('/*')) {
+      if (lowerType.startsWith(r.slice(0, -1))) return true;
+    } else if (r === lowerType) return true;
+  }
+  return false;
+}
+
+/** A mutable entry, owned by its config. */
+export interface EntryState extends UploadEntry {
+  progress: number;
+  preflighted: boolean;
+  done: boolean;
+  cancelled: boolean;
+  valid: boolean;
+  errors: UploadErrorReason[];
+  errorMessage?: string;
+  meta?: Record<string, unknown>;
+  /** Bytes received over the socket. */
+  received: number;
+  /** All declared bytes arrived and the writer closed. */
+  bytesComplete: boolean;
+}
+
+/** Reads one client entry description; returns undefined when it is unusable (no ref). */
+export function entryFromClient(raw: unknown, config: { name: string; ref: string }): EntryState | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as Record<string, unknown>;
+  const ref = r.ref;
+  if (typeof ref !== 'string' || ref.length === 0 || ref.length > MAX_REF_LENGTH) return undefined;
+  const name = typeof r.name === 'string' ? r.name.slice(0, MAX_CLIENT_NAME_LENGTH) : ref;
+  const relativePath = typeof r.relative_path === 'string' ? r.relative_path.slice(0, MAX_CLIENT_NAME_LENGTH) : '';
+  const type = typeof r.type === 'string' ? r.type.slice(0, 255) : '';
+  const size = typeof r.size === 'number' ? r.size : Number.NaN;
+  const lastModified = typeof r.last_modified === 'number' ? r.last_modified : undefined;
+  return {
+    ref,
+    uploadRef: config.ref,
+    uploadConfig: config.name,
+    uuid: randomUUID(),
+    clientName: name,
+    clientRelativePath: relativePath,
+    clientSize: size,
+    clientType: type,
+    ...(lastModified !== undefined ? { clientLastModified: lastModified } : {}),
+    ...(r.meta !== undefined ? { clientMeta: r.meta } : {}),
+    progress: 0,
+    preflighted: false,
+    done: false,
+    cancelled: false,
+    valid: true,
+    errors: [],
+    received: 0,
+    bytesComplete: false,
+  };
+}
+
+/** The first failing check of a new entry, or undefined. */
+export function validateEntry(
+  entry: EntryState,
+  options: ResolvedOptions,
+  validator?: (entry: UploadEntry) => UploadErrorReason | undefined | void,
+): UploadErrorReason | undefined {
+  if (!Number.isSafeInteger(entry.clientSize) || entry.clientSize <= 0) return 'invalid_size';
+  if (entry.clientSize > options.maxFileSize) return 'too_large';
+  if (!isAccepted(options.accept, entry.clientName, entry.clientType)) return 'not_accepted';
+  if (validator) {
+    const reason = validator(entry);
+    if (typeof reason === 'string' && reason.length > 0) return reason;
+  }
+  return undefined;
+}

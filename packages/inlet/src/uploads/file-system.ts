@@ -1,0 +1,120 @@
+/**
+ * Helpers for consume functions (`meta.fileSystem`): stream a temp file to
+ * its destination without reading it into memory, and turn client file names
+ * into names that cannot escape a folder.
+ */
+import { constants } from 'node:fs';
+import { copyFile, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { extname, resolve, sep } from 'node:path';
+import { InletError } from '../errors.js';
+
+/** Longest stored file name, in bytes. */
+export const MAX_STORED_NAME_BYTES = 200;
+
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
+// C0/C1 controls, bidi overrides and isolates, zero-width and BOM characters.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const PATH_CHARS = /[/\\:*?"<>|]/g;
+
+/**
+ * A safe file name from a client-supplied one: no directories, no control or
+ * bidi characters, no Windows-reserved names, at most 200 bytes, NFC.
+ *
+ * @example
+ * sanitizeFilename('../../etc/passwd') // 'passwd'
+ * sanitizeFilename('photo\u202Egnp.exe') // 'photognp.exe'
+ */
+export function sanitizeFilename(name: string, fallback = 'file'): string {
+  let base = String(name).normalize('NFC');
+  const parts = base.split(/[/\\]/);
+  base = parts[parts.length - 1] ?? '';
+  base = base.replace(UNSAFE_CHARS, '').replace(PATH_CHARS, '_').trim();
+  base = base.replace(/^\.+/, '').replace(/[. ]+$/, '');
+  if (WINDOWS_RESERVED.test(base)) base = `_${base}`;
+  if (base.length === 0) base = fallback;
+  if (Buffer.byteLength(base) > MAX_STORED_NAME_BYTES) {
+    const ext = extname(base).slice(0, 16);
+    let stem = base.slice(0, base.length - ext.length);
+    while (Buffer.byteLength(stem + ext) > MAX_STORED_NAME_BYTES) stem = [...stem].slice(0, -1).join('');
+    base = stem + ext;
+  }
+  return base;
+}
+
+/**
+ * Joins `name` (sanitised) onto `dir`; throws if the result would leave `dir`.
+ *
+ * @example
+ * safeJoin('/srv/uploads', '../x') // '/srv/uploads/x'
+ */
+export function safeJoin(dir: string, name: string): string {
+  const root = resolve(dir);
+  const full = resolve(root, sanitizeFilename(name));
+  if (!full.startsWith(root + sep)) throw new InletError('INLET_ERR_UPLOAD_DESTINATION', full);
+  return full;
+}
+
+/** The helpers on `meta.fileSystem`. */
+export interface FileSystemHelpers {
+  /** Streams `src` onto the end of `dest` (created if missing). Never reads the whole file into memory. */
+  createOrAppendFile(dest: string, src: string): Promise<void>;
+  /**
+   * Moves `src` into `dir` under a sanitised `name`, never overwriting: a
+   * taken name gets ` (1)`, ` (2)`, … Returns the final path.
+   */
+  moveInto(dir: string, name: string, src: string): Promise<string>;
+  /** {@link sanitizeFilename} */
+  sanitizeFilename(name: string): string;
+  /** {@link safeJoin} */
+  safeJoin(dir: string, name: string): string;
+}
+
+async function createOrAppendFile(dest: string, src: string): Promise<void> {
+  if (dest.includes('\0')) throw new InletError('INLET_ERR_UPLOAD_DESTINATION', 'NUL byte in path');
+  await pipeline(createReadStream(src, { highWaterMark: 1024 * 1024 }), createWriteStream(dest, { flags: 'a', highWaterMark: 1024 * 1024 }));
+}
+
+async function reserve(dir: string, name: string): Promise<string> {
+  const clean = sanitizeFilename(name);
+  const ext = extname(clean);
+  const stem = clean.slice(0, clean.length - ext.length);
+  for (let n = 0; n < 10_000; n++) {
+    const candidate = safeJoin(dir, n === 0 ? clean : `${stem} (${n})${ext}`);
+    try {
+      const fh = await open(candidate, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+      await fh.close();
+      return candidate;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  throw new InletError('INLET_ERR_UPLOAD_DESTINATION', `no free name for ${clean} in ${dir}`);
+}
+
+async function moveInto(dir: string, name: string, src: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const dest = await reserve(dir, name);
+  try {
+    await rename(src, dest);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') {
+      await unlink(dest).catch(() => undefined);
+      throw e;
+    }
+    await copyFile(src, dest);
+    await unlink(src).catch(() => undefined);
+  }
+  return dest;
+}
+
+/** The shared helpers object. */
+export const fileSystem: FileSystemHelpers = {
+  createOrAppendFile,
+  moveInto,
+  sanitizeFilename,
+  safeJoin,
+};
+

@@ -1,0 +1,126 @@
+/**
+ * The public upload types: options, entries, configs as templates see them,
+ * and the upload methods of the view socket.
+ */
+import type { LiveViewSocket } from '../live/socket.js';
+import type { UploadWriter } from './writer.js';
+import type { FileSystemHelpers } from './file-system.js';
+
+/** Reasons an entry or config can fail, as LiveView names them. */
+export type UploadErrorReason =
+  | 'too_large'
+  | 'not_accepted'
+  | 'too_many_files'
+  | 'external_client_failure'
+  | 'writer_failure'
+  | 'external_metadata_failure'
+  | (string & {});
+
+/** One file the browser selected. */
+export interface UploadEntry {
+  /** The client's ref for this file (unique per page load). */
+  readonly ref: string;
+  /** The upload config's ref. */
+  readonly uploadRef: string;
+  /** The upload config's name. */
+  readonly uploadConfig: string;
+  /** A server-side unique id. */
+  readonly uuid: string;
+  readonly clientName: string;
+  readonly clientRelativePath: string;
+  readonly clientSize: number;
+  readonly clientType: string;
+  readonly clientLastModified?: number;
+  readonly clientMeta?: unknown;
+  /** 0..100 */
+  readonly progress: number;
+  readonly preflighted: boolean;
+  readonly done: boolean;
+  readonly cancelled: boolean;
+  readonly valid: boolean;
+  /** Error reasons on this entry. */
+  readonly errors: readonly UploadErrorReason[];
+  /** Message from the client uploader's `entry.error(msg)`, when it gave one. */
+  readonly errorMessage?: string;
+  /** Metadata the presign hook returned, for external uploads. */
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+/** What the `external` presign hook returns. `uploader` names the client uploader. */
+export interface ExternalMeta {
+  readonly uploader: string;
+  readonly [key: string]: unknown;
+}
+
+/** Options of `allowUpload`. */
+export interface UploadConfigOptions {
+  /** Extensions (`.png`) and MIME types (`image/png`, `image/*`); `'any'` or an empty list accepts everything. Default `'any'`. */
+  accept?: readonly string[] | 'any';
+  /** Most entries at once. Default 1. */
+  maxEntries?: number;
+  /** `'selected'`: consumed entries free their slot. `'total'`: they count until the next `allowUpload`. Default `'selected'`. */
+  maxEntriesMode?: 'selected' | 'total';
+  /** Largest file in bytes. Default {@link DEFAULT_MAX_FILE_SIZE}. */
+  maxFileSize?: number;
+  /** Bytes per chunk the browser sends. Default {@link DEFAULT_CHUNK_SIZE}. */
+  chunkSize?: number;
+  /** Ms without a chunk before the upload channel is closed. Default {@link DEFAULT_CHUNK_TIMEOUT}. */
+  chunkTimeout?: number;
+  /** Upload as soon as files are selected. */
+  autoUpload?: boolean;
+  /** Called on every progress update and on failures. */
+  progress?: (name: string, entry: UploadEntry, socket: LiveViewSocket<never>) => void | Promise<void>;
+  /** Returns an error reason to reject an entry, or nothing to accept it. */
+  validator?: (entry: UploadEntry) => UploadErrorReason | undefined | void;
+  /** Returns the writer that receives this entry's chunks. Default: a temp file. */
+  writer?: (name: string, entry: UploadEntry, socket: LiveViewSocket<never>) => UploadWriter;
+  /** Presign hook for external uploads: returns client uploader metadata. Throwing fails the entry. */
+  external?: (entry: UploadEntry, socket: LiveViewSocket<never>) => ExternalMeta | Promise<ExternalMeta>;
+}
+
+/** An upload config as templates see it (`meta.uploads.photos`). */
+export interface UploadConfigView {
+  readonly name: string;
+  readonly ref: string;
+  readonly accept: readonly string[] | 'any';
+  readonly maxEntries: number;
+  readonly maxFileSize: number;
+  readonly autoUpload: boolean;
+  readonly entries: readonly UploadEntry[];
+  /** `[ref, reason]` pairs; the ref is an entry ref, or the config ref for `too_many_files`. */
+  readonly errors: readonly (readonly [string, UploadErrorReason])[];
+}
+
+/** The `meta` handed to consume functions for uploads over the socket. */
+export interface ConsumeMeta {
+  /** The completed temp file (default writer), or what a custom writer's `meta()` returned. */
+  readonly path: string;
+  /** Helpers to move the file safely. */
+  readonly fileSystem: FileSystemHelpers;
+  readonly [key: string]: unknown;
+}
+
+/** Return this from a consume function to keep the entry (and its file) for later. */
+export interface Postponed<T> {
+  readonly postpone: true;
+  readonly value: T;
+}
+
+/** Keeps an entry instead of consuming it. */
+export function postpone<T>(value: T): Postponed<T> {
+  return { postpone: true, value };
+}
+
+/** The upload methods of {@link LiveViewSocket}. */
+export interface UploadApi {
+  allowUpload(name: string, options?: UploadConfigOptions): void;
+  disallowUpload(name: string): void;
+  cancelUpload(name: string, ref: string): Promise<void>;
+  consumeUploadedEntries<T>(name: string, fn: (meta: ConsumeMeta, entry: UploadEntry) => T | Postponed<T> | Promise<T | Postponed<T>>): Promise<T[]>;
+  consumeUploadedEntry<T>(
+    name: string,
+    entry: UploadEntry | string,
+    fn: (meta: ConsumeMeta, entry: UploadEntry) => T | Postponed<T> | Promise<T | Postponed<T>>,
+  ): Promise<T>;
+  uploadedEntries(name: string): { completed: UploadEntry[]; inProgress: UploadEntry[] };
+}

@@ -1,0 +1,48 @@
+/**
+ * The upload temp directory. Each process writes into its own folder
+ * `<base>/p<pid>-<random>`; at start, folders of processes that are gone are
+ * removed, so a crash leaves nothing behind for long.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Default base folder for upload temp files. */
+export const DEFAULT_UPLOAD_TMP_BASE = join(tmpdir(), 'inlet-uploads');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes folders left by dead processes; returns how many were removed. */
+export async function sweepStaleUploadDirs(base: string = DEFAULT_UPLOAD_TMP_BASE): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(base);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = /^p(\d+)-/.exec(name);
+    if (!m || alive(Number(m[1]))) continue;
+    await rm(join(base, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+/** Creates this process's upload folder (after sweeping stale ones). */
+export async function createUploadDir(base: string = DEFAULT_UPLOAD_TMP_BASE): Promise<string> {
+  await mkdir(base, { recursive: true, mode: 0o700 });
+  await sweepStaleUploadDirs(base);
+  const dir = join(base, `p${process.pid}-${randomBytes(6).toString('hex')}`);
+  await mkdir(dir, { mode: 0o700 });
+  return dir;
+}

@@ -1,0 +1,159 @@
+/**
+ * The `lvu:<entry ref>` channel: receives one entry's chunks from the
+ * official client, one at a time, into the entry's writer (protocol.md §5.7).
+ */
+import { error, ok, type Channel, type ChannelContext, type JoinResult, type Reply, type TerminateReason } from '../protocol/channel.js';
+import type { Signer } from '../live/tokens.js';
+import type { EntryState, ResolvedOptions } from './config.js';
+import type { UploadManager, UploadTokenData } from './manager.js';
+import { TmpFileWriter, type UploadWriter } from './writer.js';
+
+/** Upload channel error reasons the official client understands. */
+export const UPLOAD_REASONS = {
+  INVALID_TOKEN: 'invalid_token',
+  DISALLOWED: 'disallowed',
+  ALREADY_REGISTERED: 'already_registered',
+  WRITER_ERROR: 'writer_error',
+  SIZE_EXCEEDED: 'file_size_limit_exceeded',
+  CHUNK_TOO_LARGE: 'chunk_too_large',
+  INVALID_CHUNK: 'invalid_chunk',
+} as const;
+
+/** Finds the upload manager of the view a token names, on the same connection. */
+export type ManagerLookup = (viewId: string, ctx: ChannelContext) => UploadManager | undefined;
+
+/**
+ * Joins an upload channel: checks the token, binds it to the entry, and opens
+ * the entry's writer.
+ */
+export async function joinUploadChannel(
+  payload: Record<string, unknown>,
+  ctx: ChannelContext,
+  signer: Signer,
+  lookup: ManagerLookup,
+): Promise<JoinResult> {
+  const token = signer.verify<UploadTokenData>('upload', payload.token);
+  if (!token || typeof token.v !== 'string') return { error: { reason: UPLOAD_REASONS.INVALID_TOKEN } };
+  const manager = lookup(token.v, ctx);
+  if (!manager) return { error: { reason: UPLOAD_REASONS.INVALID_TOKEN } };
+  const topicRef = ctx.topic.slice('lvu:'.length);
+  const found = manager.entryForChannel(token, topicRef);
+  if ('reason' in found) return { error: { reason: found.reason } };
+  const { entry, options, name } = found;
+  let writer: UploadWriter;
+  try {
+    writer = await manager.createWriter(name, entry, (dir) => new TmpFileWriter(dir));
+    await writer.init();
+  } catch (e) {
+    manager.channelFailed(entry, 'writer_failure', e instanceof Error ? e.message : String(e));
+    return { error: { reason: UPLOAD_REASONS.WRITER_ERROR } };
+  }
+  const channel = new UploadChannel(ctx, manager, entry, options, writer);
+  manager.attachChannel(entry, channel, writer);
+  return { channel };
+}
+
+class UploadChannel implements Channel {
+  readonly #ctx: ChannelContext;
+  readonly #manager: UploadManager;
+  readonly #entry: EntryState;
+  readonly #options: ResolvedOptions;
+  readonly #writer: UploadWriter;
+  #timer?: NodeJS.Timeout;
+  #closed = false;
+  #writerClosed = false;
+
+  constructor(ctx: ChannelContext, manager: UploadManager, entry: EntryState, options: ResolvedOptions, writer: UploadWriter) {
+    this.#ctx = ctx;
+    this.#manager = manager;
+    this.#entry = entry;
+    this.#options = options;
+    this.#writer = writer;
+  }
+
+  async handleIn(event: string, payload: Record<string, unknown> | Buffer): Promise<Reply | undefined> {
+    if (event !== 'chunk') return error({ reason: 'unknown_event' });
+    if (!Buffer.isBuffer(payload)) return error({ reason: UPLOAD_REASONS.INVALID_CHUNK });
+    if (this.#closed || this.#writerClosed) return error({ reason: UPLOAD_REASONS.DISALLOWED });
+    const entry = this.#entry;
+    this.#armTimer();
+    if (payload.length > this.#options.chunkSize) {
+      await this.#abort('too_large', `a chunk of ${payload.length} bytes exceeds the chunk size ${this.#options.chunkSize}`);
+      return error({ reason: UPLOAD_REASONS.CHUNK_TOO_LARGE, limit: this.#options.chunkSize });
+    }
+    if (entry.received + payload.length > entry.clientSize) {
+      await this.#abort('too_large', `more bytes than the declared ${entry.clientSize}`);
+      return error({ reason: UPLOAD_REASONS.SIZE_EXCEEDED, limit: entry.clientSize });
+    }
+    try {
+      await this.#writer.writeChunk(payload);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      await this.#closeWriter({ error: message });
+      this.#manager.channelFailed(entry, 'writer_failure', message);
+      this.#clearTimer();
+      return error({ reason: UPLOAD_REASONS.WRITER_ERROR });
+    }
+    entry.received += payload.length;
+    if (entry.received === entry.clientSize) {
+      this.#clearTimer();
+      try {
+        await this.#closeWriter('done');
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        this.#manager.channelFailed(entry, 'writer_failure', message);
+        return error({ reason: UPLOAD_REASONS.WRITER_ERROR });
+      }
+      entry.bytesComplete = true;
+    }
+    return ok();
+  }
+
+  async #abort(reason: 'too_large', message: string): Promise<void> {
+    this.#clearTimer();
+    await this.#closeWriter({ error: message }).catch(() => undefined);
+    this.#manager.channelFailed(this.#entry, reason, message);
+  }
+
+  async #closeWriter(reason: 'done' | 'cancel' | { error: string }): Promise<void> {
+    if (this.#writerClosed) return;
+    this.#writerClosed = true;
+    await this.#writer.close(reason);
+  }
+
+  #armTimer(): void {
+    this.#clearTimer();
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#closed || this.#entry.bytesComplete) return;
+      this.#manager.channelFailed(this.#entry, 'chunk_timeout', `no chunk for ${this.#options.chunkTimeout} ms`);
+      this.#ctx.close();
+    }, this.#options.chunkTimeout);
+    this.#timer.unref?.();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Closes from the server side (consume, cancel). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    const released = this.#release();
+    this.#ctx.close();
+    await released;
+  }
+
+  terminate(_reason: TerminateReason): void {
+    void this.#release();
+  }
+
+  async #release(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearTimer();
+    this.#manager.detachChannel(this.#entry);
+    if (!this.#entry.bytesComplete) await this.#closeWriter('cancel').catch(() => undefined);
+  }
+}

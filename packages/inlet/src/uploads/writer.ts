@@ -1,0 +1,95 @@
+/**
+ * Where an upload's chunks go. A writer is created per entry when its upload
+ * channel joins; chunks arrive in order, one at a time.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** How an upload ended, as the writer's `close` learns it. */
+export type CloseReason = 'done' | 'cancel' | { readonly error: string };
+
+/**
+ * The writer contract. Throwing from `init` or `writeChunk` fails the entry
+ * with a `writer_failure`; the channel then calls `close({ error })`.
+ *
+ * @example
+ * const writer: UploadWriter = {
+ *   init() {}, meta: () => ({ chunks }), writeChunk(c) { chunks.push(c) }, close() {},
+ * }
+ */
+export interface UploadWriter {
+  init(): void | Promise<void>;
+  /** What consume functions receive as `meta` (the default writer gives `{ path, size, sha256 }`). */
+  meta(): Record<string, unknown>;
+  writeChunk(chunk: Buffer): void | Promise<void>;
+  close(reason: CloseReason): void | Promise<void>;
+}
+
+/**
+ * The default writer: streams chunks to a fresh file in the upload temp dir,
+ * hashing as it goes. Only one chunk is in memory at a time. On cancel or
+ * error the file is removed.
+ */
+export class TmpFileWriter implements UploadWriter {
+  readonly path: string;
+  #file?: FileHandle;
+  #size = 0;
+  readonly #hash = createHash('sha256');
+  #sha256?: string;
+
+  constructor(dir: string) {
+    this.path = join(dir, `upload-${Date.now().toString(36)}-${randomBytes(9).toString('base64url')}`);
+  }
+
+  async init(): Promise<void> {
+    this.#file = await open(this.path, 'wx', 0o600);
+  }
+
+  meta(): Record<string, unknown> {
+    return { path: this.path, size: this.#size, ...(this.#sha256 ? { sha256: this.#sha256 } : {}) };
+  }
+
+  async writeChunk(chunk: Buffer): Promise<void> {
+    const file = this.#file;
+    if (!file) throw new Error('writer is not open');
+    let written = 0;
+    while (written < chunk.length) {
+      const { bytesWritten } = await file.write(chunk, written, chunk.length - written, this.#size + written);
+      written += bytesWritten;
+    }
+    this.#hash.update(chunk);
+    this.#size += chunk.length;
+  }
+
+  async close(reason: CloseReason): Promise<void> {
+    const file = this.#file;
+    this.#file = undefined;
+    if (file) await file.close().catch(() => undefined);
+    if (reason === 'done') this.#sha256 = this.#hash.digest('hex');
+    else await unlink(this.path).catch(() => undefined);
+  }
+}
+
+/**
+ * Keeps chunks in memory. For tests and small files only.
+ */
+export class MemoryWriter implements UploadWriter {
+  readonly chunks: Buffer[] = [];
+  #closed?: CloseReason;
+
+  init(): void {}
+  meta(): Record<string, unknown> {
+    return { data: Buffer.concat(this.chunks), size: this.chunks.reduce((n, c) => n + c.length, 0) };
+  }
+  writeChunk(chunk: Buffer): void {
+    this.chunks.push(Buffer.from(chunk));
+  }
+  close(reason: CloseReason): void {
+    this.#closed = reason;
+    if (reason !== 'done') this.chunks.length = 0;
+  }
+  get closedWith(): CloseReason | undefined {
+    return this.#closed;
+  }
+}

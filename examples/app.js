@@ -5,6 +5,7 @@ import { Counter } from './views/counter.js';
 import { Form } from './views/form.js';
 import { PageOne, PageTwo } from './views/pages.js';
 import { Rows } from './views/rows.js';
+import { Components } from './views/components.js';
 
 export const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
 
@@ -15,6 +16,7 @@ export const routes = {
   '/pages/one': PageOne,
   '/pages/two': PageTwo,
   '/rows': Rows,
+  '/components': Components,
 };
 
 const styles = '<link rel="stylesheet" href="/app.css">';

@@ -7,6 +7,7 @@ export const EXAMPLES = [
   ['/form', 'Validated form', 'phx-change validation and phx-submit'],
   ['/pages/one', 'Live navigation', 'two views, navigated without page loads'],
   ['/rows', '1,000 rows', 'a keyed comprehension updated in place'],
+  ['/components', 'Components', 'stateful components with their own events (phx-target)'],
 ];
 
 export const Index = createLiveView({

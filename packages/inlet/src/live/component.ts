@@ -107,7 +107,7 @@ export class Components {
       state.mounted = true;
     }
     this.#dying.delete(state.cid);
-    const { id: _id, ...props } = placement.props;
+    const props = { ...placement.props, id: placement.id };
     if (state.definition.update) state.definition.update(props, state.socket);
     else state.socket.assign(props);
     return state.cid;

@@ -1,0 +1,95 @@
+/**
+ * Conformance with the official client: every diff the server sends while
+ * these scripts run is merged by phoenix_live_view's own `Rendered` code, and
+ * the HTML must equal the server's full render of its new state.
+ */
+import fc from 'fast-check';
+import { createLiveView, html, repeat } from 'inlet';
+import { mountLive, type LiveTestView } from 'inlet/testing';
+import { describe, expect, it } from 'vitest';
+import { routes } from '../../examples/app.js';
+import { conformanceObserver } from '../support/conformance.js';
+
+async function mounted(path: string, r: Record<string, unknown> = routes): Promise<{ view: LiveTestView; done: () => Promise<number> }> {
+  const obs = conformanceObserver();
+  const view = await mountLive({ routes: r as never }, path, { onFrame: obs.onFrame });
+  obs.attach(view);
+  return {
+    view,
+    done: async () => {
+      await obs.log.settle();
+      expect(obs.log.mismatches).toEqual([]);
+      return obs.log.checked;
+    },
+  };
+}
+
+describe('official client conformance', () => {
+  it('counter clicks', async () => {
+    const { view, done } = await mounted('/counter');
+    for (const e of ['inc', 'inc', 'dec', 'reset', 'inc']) await view.click(e);
+    expect(view.html()).toContain('<output id="count">1</output>');
+    expect(await done()).toBe(6);
+  });
+
+  it('form validation, errors appearing and disappearing, submit with flash', async () => {
+    const { view, done } = await mounted('/form');
+    await view.change('validate', { 'user[name]': 'A', 'user[email]': '' }, { target: 'user[name]' });
+    expect(view.html()).toContain('Name must be at least 2 characters.');
+    await view.change('validate', { 'user[name]': 'Ada', 'user[email]': 'ada@x.io' }, { target: 'user[email]' });
+    await view.submit('save', { 'user[name]': 'Ada', 'user[email]': 'ada@x.io' });
+    expect(view.html()).toContain('Welcome, Ada!');
+    await view.click('lv:clear-flash', { key: 'info' });
+    expect(view.html()).not.toContain('Welcome, Ada!');
+    await done();
+  });
+
+  it('1,000-row keyed list: bump, bump every 10th, reverse, prepend, remove', async () => {
+    const { view, done } = await mounted('/rows');
+    for (const e of ['bump', 'bump-every-10th', 'reverse', 'prepend', 'remove-first', 'remove-first', 'bump', 'reverse']) await view.click(e, { index: '0' });
+    expect(await done()).toBe(9);
+  });
+
+  it('stateful components: targeted events, add, rename, remove', async () => {
+    const { view, done } = await mounted('/components');
+    await view.click('like', {}, 1);
+    await view.click('like', {}, 2);
+    await view.click('like', {}, 2);
+    expect(view.html()).toMatch(/id="card-b">[\s\S]*?<span class="likes">2<\/span>/);
+    await view.click('add');
+    await view.click('rename', { id: 'a' });
+    await view.click('remove', { id: 'b' });
+    const destroyed = await view.push(view.topic, 'cids_will_destroy', { cids: [2] });
+    expect(destroyed.status).toBe('ok');
+    const gone = await view.push(view.topic, 'cids_destroyed', { cids: [2] });
+    expect(gone.response).toEqual({ cids: [2] });
+    await view.click('add');
+    expect(await done()).toBeGreaterThanOrEqual(7);
+  });
+
+  it('random list operations on nested, keyed and unkeyed templates (property)', async () => {
+    type Item = { id: number; v: number; flag: boolean };
+    const item = (i: Item) =>
+      html`<li data-id="${i.id}">${i.v}${i.flag ? html`<b>${i.v * 2}</b>` : html`<i class="${i.id}">-</i>`}${i.v % 3 === 0 ? [html`<u>${i.id}</u>`, 'x'] : ''}</li>`;
+    const Prop = createLiveView<{ items: Item[]; keyed: boolean; title: string }>({
+      mount: (s) => s.assign({ items: [], keyed: true, title: 'T' }),
+      handleEvent: (e, s) => s.assign(JSON.parse(String(e.state)) as never),
+      render: ({ items, keyed, title }) =>
+        html`<section><h2>${title}</h2>${keyed ? html`<ul>${repeat(items, (i) => i.id, item)}</ul>` : html`<ol>${items.map(item)}</ol>`}<p>${items.length}</p></section>`,
+    });
+    const arbItems = fc.uniqueArray(fc.record({ id: fc.integer({ min: 0, max: 30 }), v: fc.integer({ min: 0, max: 9 }), flag: fc.boolean() }), {
+      selector: (i) => i.id,
+      maxLength: 12,
+    });
+    const arbState = fc.record({ items: arbItems, keyed: fc.boolean(), title: fc.constantFrom('T', 'U', '<&>') });
+    await fc.assert(
+      fc.asyncProperty(fc.array(arbState, { minLength: 1, maxLength: 8 }), async (states) => {
+        const { view, done } = await mounted('/', { '/': Prop });
+        for (const st of states) await view.click('set', { state: JSON.stringify(st) });
+        await done();
+        await view.leave();
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

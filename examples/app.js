@@ -6,8 +6,22 @@ import { Form } from './views/form.js';
 import { PageOne, PageTwo } from './views/pages.js';
 import { Rows } from './views/rows.js';
 import { Components } from './views/components.js';
+import { createGallery, createLargeFiles } from './views/uploads.js';
 
 export const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
+
+/** Where saved uploads go by default: `examples/public/uploads` (served at /uploads/). */
+export const defaultStoreRoot = publicDir;
+
+/** The routes, with uploads stored under `storeRoot/uploads` (and `storeRoot/files`). */
+export function exampleRoutes({ storeRoot = defaultStoreRoot } = {}) {
+  return {
+    ...routes,
+    '/uploads/gallery': createGallery({ dir: `${storeRoot}/uploads` }),
+    '/uploads/auto': createGallery({ dir: `${storeRoot}/uploads`, auto: true }),
+    '/uploads/large': createLargeFiles({ dir: `${storeRoot}/files` }),
+  };
+}
 
 export const routes = {
   '/': Index,
@@ -23,9 +37,11 @@ const styles = '<link rel="stylesheet" href="/app.css">';
 
 /** Server options for the examples; `overrides` lets tests change them. */
 export function exampleOptions(overrides = {}) {
+  const { storeRoot = defaultStoreRoot, ...rest } = overrides;
+  overrides = rest;
   return {
-    routes,
-    staticDirs: [publicDir],
+    routes: exampleRoutes({ storeRoot }),
+    staticDirs: storeRoot === publicDir ? [publicDir] : [publicDir, storeRoot],
     layout: undefined,
     scripts: `${styles}<script type="module">import { connect } from "/inlet/inlet-client.js"; window.liveSocket = connect();</script>`,
     ...overrides,

@@ -73,7 +73,9 @@ export function uploadErrors(config: UploadConfigView, entry?: UploadEntry): Upl
 export type UploadMessage = (ctx: { config: UploadConfigView; entry?: UploadEntry }) => string;
 
 function mb(bytes: number): string {
-  return bytes >= 1_000_000 ? `${(bytes / 1_000_000).toFixed(bytes % 1_000_000 === 0 ? 0 : 1)} MB` : `${Math.ceil(bytes / 1000)} kB`;
+  const MIB = 1024 * 1024;
+  if (bytes >= MIB && bytes % MIB === 0) return `${bytes / MIB} MiB`;
+  return bytes >= 1_000_000 ? `${(bytes / 1_000_000).toFixed(1)} MB` : `${Math.ceil(bytes / 1000)} kB`;
 }
 
 /** The default catalog, by reason. */

@@ -302,3 +302,5 @@ export async function mountLive(
   if (payload.status !== 'ok') throw new Error(`join failed: ${JSON.stringify(payload.response)}`);
   return new LiveTestView(app, socket, connection, topic, '1', payload.response.rendered as Tree, 2);
 }
+
+export { writerConformanceCases, type WriterUnderTest, type ConformanceCase } from './writer-conformance.js';

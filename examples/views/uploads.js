@@ -75,9 +75,10 @@ ${flashes(flash)}
 <p>Drop up to ${photos.maxEntries} images here, or ${live_file_input(photos)}</p>
 </div>
 ${errors(uploadErrorMessages(photos))}
-<div id="entries">${photos.entries.map((e) => entryRow(photos, e, true))}</div>
 ${auto ? '' : html`<button type="submit" id="save">Upload</button>`}
 </form>
+<!-- Outside the form: the client locks the form while it uploads, and cancel must stay clickable. -->
+<div id="entries">${photos.entries.map((e) => entryRow(photos, e, true))}</div>
 <h2>Gallery</h2>
 <div class="gallery" id="gallery">${files.map((f) => html`<img src="/uploads/${encodeURIComponent(f.name)}" alt="${f.name}" title="${f.name}">`)}</div>
 </main>`;
@@ -105,9 +106,9 @@ ${flashes(flash)}
 <form id="upload-form" phx-change="validate" phx-submit="save">
 <div class="drop" phx-drop-target="${config.ref}">${live_file_input(config)}</div>
 ${errors(uploadErrorMessages(config))}
-<div id="entries">${config.entries.map((e) => entryRow(config, e, false))}</div>
 <button type="submit" id="save">Upload</button>
 </form>
+<div id="entries">${config.entries.map((e) => entryRow(config, e, false))}</div>
 <ul id="saved">${lastSaved.map((s) => html`<li data-sha256="${s.sha256}">${s.path.split('/').pop()}: <code>${s.sha256}</code></li>`)}</ul>
 <p>${files.length} file(s) stored.</p>
 </main>`;

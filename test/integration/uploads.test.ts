@@ -216,7 +216,7 @@ describe('upload bad input', () => {
     ['a string', '12'],
   ])('refuses a declared size that is %s', async (_label, size) => {
     const { client, session, confRef } = await open();
-    const entry = { ...describeFile({ name: 'x.bin', size: 1 }), size };
+    const entry: Record<string, unknown> = { ...describeFile({ name: 'x.bin', size: 1 }), size };
     const change = await session.change(confRef, [entry]);
     expect(JSON.stringify(change.response.diff)).toContain('The file is empty or its size is not valid.');
     const pre = await session.preflight(confRef, [entry]);

@@ -4,6 +4,7 @@
  * can feed it the server's join reply and diffs and read the resulting HTML.
  */
 // The shipped TypeScript sources, processed by Vite (see `server.deps.inline` in vitest.config.ts).
+// @ts-expect-error: the package ships no types for this internal module; it is typed by RenderedClass below.
 import RenderedSource from '../../node_modules/phoenix_live_view/assets/js/phoenix_live_view/rendered.js';
 
 type Tree = Record<string, unknown>;

@@ -24,7 +24,8 @@ export function connect(options = {}) {
   const liveSocket = new LiveSocket(path, Socket, {
     ...rest,
     uploaders: Object.assign({}, Uploaders, uploaders || {}),
-    params: typeof params === 'function' ? () => withCsrf(params()) : withCsrf(params),
+    // A function, so LiveView's reconnect bookkeeping (_mounts, …) never lands in a shared object.
+    params: () => withCsrf(typeof params === 'function' ? params() : params),
   });
   liveSocket.connect();
   return liveSocket;

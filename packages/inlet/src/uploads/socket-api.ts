@@ -49,7 +49,6 @@ export interface UploadEntry {
 /** What the `external` presign hook returns. `uploader` names the client uploader. */
 export interface ExternalMeta {
   readonly uploader: string;
-  readonly [key: string]: unknown;
 }
 
 /** Options of `allowUpload`. */

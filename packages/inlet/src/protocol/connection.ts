@@ -21,6 +21,11 @@ export type Logger = (message: string, error?: unknown) => void;
 
 /** Default maximum number of channels one connection may join (Phoenix uses 100). */
 export const DEFAULT_MAX_CHANNELS = 100;
+/**
+ * Default bytes of received frames waiting to be handled before the transport
+ * is asked to stop reading (backpressure). Reading resumes below half of it.
+ */
+export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
 export interface ConnectionOptions {
   readonly router: ChannelRouter;
@@ -28,6 +33,10 @@ export interface ConnectionOptions {
   readonly csrfValid?: boolean;
   /** Channels one connection may hold at once. Default {@link DEFAULT_MAX_CHANNELS}. */
   readonly maxChannels?: number;
+  /** Queued bytes that trigger backpressure. Default {@link DEFAULT_MAX_QUEUED_BYTES}. */
+  readonly maxQueuedBytes?: number;
+  /** Called with true when the transport should stop reading, false when it may read again. */
+  readonly onBackpressure?: (paused: boolean) => void;
   readonly log?: Logger;
 }
 
@@ -47,6 +56,10 @@ export class Connection implements ConnectionInfo {
   readonly #maxChannels: number;
   readonly #log: Logger;
   readonly #slots = new Map<string, Slot>();
+  readonly #maxQueuedBytes: number;
+  readonly #onBackpressure?: (paused: boolean) => void;
+  #queuedBytes = 0;
+  #paused = false;
   #closed = false;
 
   constructor(ws: WebSocketLike, options: ConnectionOptions) {
@@ -56,6 +69,24 @@ export class Connection implements ConnectionInfo {
     this.csrfValid = options.csrfValid ?? false;
     this.#maxChannels = options.maxChannels ?? DEFAULT_MAX_CHANNELS;
     this.#log = options.log ?? ((m, e) => console.error(`[inlet] ${m}`, e ?? ''));
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    this.#onBackpressure = options.onBackpressure;
+  }
+
+  /** Bytes of received frames not handled yet. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  #account(delta: number): void {
+    this.#queuedBytes += delta;
+    if (!this.#paused && this.#queuedBytes > this.#maxQueuedBytes) {
+      this.#paused = true;
+      this.#onBackpressure?.(true);
+    } else if (this.#paused && this.#queuedBytes <= this.#maxQueuedBytes / 2) {
+      this.#paused = false;
+      this.#onBackpressure?.(false);
+    }
   }
 
   get channels(): ReadonlyMap<string, Channel> {
@@ -77,7 +108,7 @@ export class Connection implements ConnectionInfo {
       }
       return;
     }
-    this.#dispatch(frame);
+    this.#dispatch(frame, typeof data === 'string' ? data.length : data.length);
   }
 
   /** The transport went away: terminate every channel. */
@@ -107,7 +138,7 @@ export class Connection implements ConnectionInfo {
     }
   }
 
-  #dispatch(frame: Frame): void {
+  #dispatch(frame: Frame, size: number): void {
     const { topic, event, ref, joinRef } = frame;
     if (topic === PHOENIX_TOPIC) {
       if (event === CHANNEL_EVENTS.HEARTBEAT) this.#send(encodeReply(null, ref, PHOENIX_TOPIC, 'ok', {}));
@@ -130,7 +161,9 @@ export class Connection implements ConnectionInfo {
       });
       return;
     }
+    this.#account(size);
     this.#enqueue(topic, slot, async () => {
+      this.#account(-size);
       const channel = slot.channel;
       if (!channel) return;
       let reply: Reply | undefined;

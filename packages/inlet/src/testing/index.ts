@@ -28,6 +28,8 @@ export interface MountOptions {
   readonly uploadTmpDir?: string;
   /** Called with every frame the server sends (e.g. to check diffs against another client). */
   readonly onFrame?: (frame: ServerFrame) => void;
+  /** Mount into an existing app (e.g. another view's `view.app`), sharing its pubsub and secret. */
+  readonly app?: LiveApp;
 }
 
 /** Frames sent and received over one in-process connection. */
@@ -271,7 +273,9 @@ export async function mountLive(
   options: MountOptions = {},
 ): Promise<LiveTestView> {
   let dir: Promise<string> | undefined;
-  const app = new LiveApp({
+  const app =
+    options.app ??
+    new LiveApp({
     routes: config.routes as Record<string, LiveView<object>>,
     secret: options.secret ?? 'inlet-testing-secret-0123456789abcdef',
     clientPath: '/inlet/inlet-client.js',

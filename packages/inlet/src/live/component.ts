@@ -99,11 +99,8 @@ export class Components {
       };
       this.#byKey.set(key, state);
       this.#byCid.set(cid, state);
-      const mount = state.definition.mount;
-      if (mount) {
-        const result = mount(state.socket);
-        if (result instanceof Promise) this.#pendingMounts.push(result);
-      }
+      const result = state.definition.mount?.(state.socket);
+      if (result instanceof Promise) this.#pendingMounts.push(result);
       state.mounted = true;
     }
     this.#dying.delete(state.cid);

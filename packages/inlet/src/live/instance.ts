@@ -62,18 +62,17 @@ export class ViewInstance {
     this.id = options.id;
     this.#url = options.url;
     this.uploads = new UploadManager(this, options.uploadHost);
-    const self = this;
     this.socket = new LiveViewSocket<object>({
       id: options.id,
       connected: options.connected,
       uploads: this.uploads,
-      subscribe: (topic) => self.#subscribe(topic),
+      subscribe: (topic) => this.#subscribe(topic),
       unsubscribe: (topic) => {
-        self.#subscriptions.get(topic)?.();
-        self.#subscriptions.delete(topic);
+        this.#subscriptions.get(topic)?.();
+        this.#subscriptions.delete(topic);
       },
       broadcast: (topic, message) => options.pubsub.broadcast(topic, message),
-      sendInfo: (info, delayMs) => self.#sendInfo(info, delayMs),
+      sendInfo: (info, delayMs) => this.#sendInfo(info, delayMs),
     });
     this.components = new Components({
       pushEvent: (event, payload) => this.socket.pushEvent(event, payload),
@@ -159,7 +158,7 @@ export class ViewInstance {
     const c = this.components.render(true);
     if (c) out[DIFF.COMPONENTS] = c;
     if (this.#title !== undefined) out[DIFF.TITLE] = this.#title;
-    if (effects.events.length > 0) out[DIFF.EVENTS] = effects.events as unknown as WireObject;
+    if (effects.events.length > 0) out[DIFF.EVENTS] = effects.events;
     this.#tree = tree;
     return out;
   }
@@ -185,7 +184,7 @@ export class ViewInstance {
       connected: this.#options.connected,
       url: this.#url,
     };
-    const template = this.#options.view.render(this.socket.assigns as never, meta);
+    const template = this.#options.view.render(this.socket.assigns, meta);
     return renderTemplate(template, this.components.context());
   }
 
@@ -238,7 +237,7 @@ export class ViewInstance {
       if (c) (out ??= {})[DIFF.COMPONENTS] = c;
     }
     if (effects.title !== undefined) (out ??= {})[DIFF.TITLE] = effects.title;
-    if (effects.events.length > 0) (out ??= {})[DIFF.EVENTS] = effects.events as unknown as WireObject;
+    if (effects.events.length > 0) (out ??= {})[DIFF.EVENTS] = effects.events;
     if (effects.reply !== undefined) (out ??= {})[DIFF.REPLY] = effects.reply as WireObject;
     return out;
   }
@@ -261,9 +260,8 @@ export class ViewInstance {
       await this.components.handleEvent(payload.cid, event);
       return this.finish(this.uploads.touched());
     }
-    const handler = this.#options.view.handleEvent;
-    if (!handler) throw new Error(`view has no handleEvent for "${name}"`);
-    await handler(event, this.socket);
+    if (!this.#options.view.handleEvent) throw new Error(`view has no handleEvent for "${name}"`);
+    await this.#options.view.handleEvent(event, this.socket);
     return this.finish(this.uploads.touched());
   }
 
@@ -288,7 +286,7 @@ export class ViewInstance {
     void this.run(async () => {
       if (this.#stopped) return;
       try {
-        await this.#options.view.handleInfo?.(info as never, this.socket);
+        await this.#options.view.handleInfo?.(info, this.socket);
         this.#options.push?.(await this.finish(this.uploads.touched()));
       } catch (e) {
         this.#options.crash?.(e);

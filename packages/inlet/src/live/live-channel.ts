@@ -43,7 +43,8 @@ export async function joinLiveChannel(app: LiveApp, payload: Record<string, unkn
   if (!match) return { error: { reason: JOIN_REASONS.UNAUTHORIZED } };
   const flash = typeof payload.flash === 'string' ? app.signer.verify<Record<string, string>>('flash', payload.flash) : undefined;
 
-  let channel: LiveChannel | undefined;
+  // The channel exists only after the join reply; pushes before it have nowhere to go.
+  const joined: { channel?: LiveChannel } = {};
   const instance = new ViewInstance({
     id,
     view: match.view,
@@ -55,7 +56,7 @@ export async function joinLiveChannel(app: LiveApp, payload: Record<string, unkn
     pubsub: app.pubsub,
     uploadHost: app.uploadHost,
     signFlash: (f) => app.signer.sign('flash', f, 60_000),
-    push: (outcome) => channel?.pushOutcome(outcome),
+    push: (outcome) => joined.channel?.pushOutcome(outcome),
     crash: (e) => {
       app.log(`view ${id} crashed`, e);
       ctx.crash();
@@ -79,7 +80,8 @@ export async function joinLiveChannel(app: LiveApp, payload: Record<string, unkn
     livePatch = outcome.live_patch;
   }
   const rendered = await instance.run(() => instance.renderFull());
-  channel = new LiveChannel(instance, ctx);
+  const channel = new LiveChannel(instance, ctx);
+  joined.channel = channel;
   return {
     channel,
     reply: { rendered, liveview_version: LIVEVIEW_VERSION, ...(livePatch ? { live_patch: livePatch } : {}) },

@@ -47,7 +47,7 @@ export function toWire(dyn: Dyn, table?: StaticsTable): WireValue {
       const out: WireObject = {};
       const dyns = dyn.dyns;
       for (let i = 0; i < dyns.length; i++) out[i] = toWire(dyns[i] as Dyn, table);
-      out[DIFF.STATIC] = table ? (table.ref(dyn.statics) as unknown as string) : dyn.statics;
+      out[DIFF.STATIC] = table ? (table.ref(dyn.statics)) : dyn.statics;
       if (dyn.root) out[DIFF.ROOT] = 1;
       return out;
     }
@@ -63,10 +63,10 @@ function listToWire(list: RList, outer: StaticsTable | undefined): WireObject {
   for (let i = 0; i < entries.length; i++) keyed[i] = entryToWire(entries[i] as readonly Dyn[], table);
   keyed[DIFF.KEYED_COUNT] = entries.length;
   const out: WireObject = {
-    [DIFF.STATIC]: outer ? (outer.ref(list.statics) as unknown as string) : list.statics,
+    [DIFF.STATIC]: outer ? (outer.ref(list.statics)) : list.statics,
     [DIFF.KEYED]: keyed,
   };
-  if (!outer && table.size > 0) out[DIFF.TEMPLATES] = table.table as unknown as WireObject;
+  if (!outer && table.size > 0) out[DIFF.TEMPLATES] = table.table;
   return out;
 }
 
@@ -147,7 +147,7 @@ function diffList(prev: RList, next: RList, outer: StaticsTable | undefined): Wi
   keyed[DIFF.KEYED_COUNT] = next.entries.length;
   if (moved) keyed[DIFF.KEYED_MOVED] = true;
   const out: WireObject = { [DIFF.KEYED]: keyed };
-  if (!outer && table.size > 0) out[DIFF.TEMPLATES] = table.table as unknown as WireObject;
+  if (!outer && table.size > 0) out[DIFF.TEMPLATES] = table.table;
   return out;
 }
 

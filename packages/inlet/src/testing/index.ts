@@ -276,7 +276,7 @@ export async function mountLive(
   const app =
     options.app ??
     new LiveApp({
-    routes: config.routes as Record<string, LiveView<object>>,
+    routes: config.routes,
     secret: options.secret ?? 'inlet-testing-secret-0123456789abcdef',
     clientPath: '/inlet/inlet-client.js',
     uploadHost: { tmpDir: () => (dir ??= createUploadDir(options.uploadTmpDir)) },

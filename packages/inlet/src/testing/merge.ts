@@ -59,7 +59,7 @@ function mergeKeyed(target: Tree, diff: Tree): void {
     } else if (typeof entry === 'number') {
       tk[i] = clone(before[entry]);
     } else if (isObj(entry)) {
-      tk[i] = mergeDiff(isObj(tk[i]) ? (tk[i] as Tree) : {}, entry);
+      tk[i] = mergeDiff(isObj(tk[i]) ? (tk[i]) : {}, entry);
     }
   }
   const count = src.kc as number;

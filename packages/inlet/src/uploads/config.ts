@@ -51,7 +51,7 @@ export interface ResolvedOptions {
 function positiveInt(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > max) {
-    throw new InletError('INLET_ERR_UPLOAD_OPTION', `${name} must be a positive integer${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}, got ${String(value)}.`);
+    throw new InletError('INLET_ERR_UPLOAD_OPTION', `${name} must be a positive integer${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}, got ${JSON.stringify(value) ?? typeof value}.`);
   }
   return value;
 }

@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^inlet$/, replacement: src('index.ts') },
       { find: /^inlet\/node$/, replacement: src('server/index.ts') },
       { find: /^inlet\/testing$/, replacement: src('testing/index.ts') },
+      { find: /^inlet-s3$/, replacement: fileURLToPath(new URL('./packages/inlet-s3/src/index.ts', import.meta.url)) },
     ],
   },
   test: {

@@ -7,6 +7,8 @@ import { PageOne, PageTwo } from './views/pages.js';
 import { Rows } from './views/rows.js';
 import { Components } from './views/components.js';
 import { createGallery, createLargeFiles } from './views/uploads.js';
+import { createChunked, createDirectS3 } from './views/external.js';
+import { s3FromEnv } from './s3.js';
 
 export const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
 
@@ -14,9 +16,11 @@ export const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
 export const defaultStoreRoot = publicDir;
 
 /** The routes, with uploads stored under `storeRoot/uploads` (and `storeRoot/files`). */
-export function exampleRoutes({ storeRoot = defaultStoreRoot } = {}) {
+export function exampleRoutes({ storeRoot = defaultStoreRoot, s3 = s3FromEnv() } = {}) {
   return {
     ...routes,
+    '/uploads/chunked': createChunked({ dir: `${storeRoot}/chunked`, s3 }),
+    '/uploads/s3': createDirectS3({ s3 }),
     '/uploads/gallery': createGallery({ dir: `${storeRoot}/uploads` }),
     '/uploads/auto': createGallery({ dir: `${storeRoot}/uploads`, auto: true }),
     '/uploads/large': createLargeFiles({ dir: `${storeRoot}/files` }),
@@ -37,10 +41,10 @@ const styles = '<link rel="stylesheet" href="/app.css">';
 
 /** Server options for the examples; `overrides` lets tests change them. */
 export function exampleOptions(overrides = {}) {
-  const { storeRoot = defaultStoreRoot, ...rest } = overrides;
+  const { storeRoot = defaultStoreRoot, s3, ...rest } = overrides;
   overrides = rest;
   return {
-    routes: exampleRoutes({ storeRoot }),
+    routes: exampleRoutes({ storeRoot, ...(s3 !== undefined ? { s3 } : {}) }),
     staticDirs: storeRoot === publicDir ? [publicDir] : [publicDir, storeRoot],
     layout: undefined,
     scripts: `${styles}<script type="module">import { connect } from "/inlet/inlet-client.js"; window.liveSocket = connect();</script>`,

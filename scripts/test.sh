@@ -28,7 +28,8 @@ npm run build
 # One throwaway Ceph RADOS Gateway for every S3 test (stopped on exit).
 if [ -f scripts/start-rgw.sh ] && [ -z "${S3_TEST_ENDPOINT:-}" ]; then
   export CEPH_DIR; CEPH_DIR="$(mktemp -d)"
-  export RGW_PORT="${RGW_PORT:-7480}" AK="${AK:-TESTKEY}" SK="${SK:-TESTSECRET}"
+  # 2 GiB of RAM for the in-memory OSD: radosgw frees deleted data only after its GC delay.
+  export RGW_PORT="${RGW_PORT:-7480}" AK="${AK:-TESTKEY}" SK="${SK:-TESTSECRET}" RGW_MEMSTORE_BYTES="${RGW_MEMSTORE_BYTES:-2147483648}"
   trap 'bash scripts/stop-rgw.sh >/dev/null 2>&1 || true' EXIT
   bash scripts/start-rgw.sh
   # shellcheck disable=SC1091

@@ -4,7 +4,6 @@
  * Every stored file's sha256 must equal the source's.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { InletServer } from 'inlet/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { collectPageErrors, gotoLive, launchBrowser, startExample, type PageErrors } from '../support/browser.js';
+import { makeRandomFile, sha256OfFile } from '../support/files.js';
 
 let root: string;
 let store: string;
@@ -22,25 +22,8 @@ let server: InletServer;
 let page: Page;
 let errors: PageErrors;
 
-const shaOfFile = (path: string) =>
-  new Promise<string>((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(path).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
-  });
-
-async function makeFile(name: string, size: number): Promise<{ path: string; sha: string }> {
-  const path = join(files, name);
-  const chunk = 8 * 1024 * 1024;
-  const hash = createHash('sha256');
-  await writeFile(path, '');
-  const { appendFile } = await import('node:fs/promises');
-  for (let at = 0; at < size; at += chunk) {
-    const part = randomBytes(Math.min(chunk, size - at));
-    hash.update(part);
-    await appendFile(path, part);
-  }
-  return { path, sha: hash.digest('hex') };
-}
+const shaOfFile = sha256OfFile;
+const makeFile = (name: string, size: number) => makeRandomFile(files, name, size);
 
 async function stored(dir: 'uploads' | 'files'): Promise<Record<string, string>> {
   const names = await readdir(join(store, dir)).catch(() => [] as string[]);

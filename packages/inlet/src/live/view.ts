@@ -136,8 +136,8 @@ export function liveComponent<A extends object, P extends object>(
 ): ComponentPlacement {
   return {
     inletComponent: true,
-    definition: definition as unknown as LiveComponent<object, object>,
+    definition: definition,
     id: String(props.id),
-    props: props as Record<string, unknown>,
+    props: props,
   };
 }

@@ -14,7 +14,13 @@ import { resolveSecret } from '../live/tokens.js';
 import type { LiveView, Session } from '../live/view.js';
 import { Connection, DEFAULT_MAX_CHANNELS } from '../protocol/connection.js';
 import { CLOSE_CODES } from '../protocol/events.js';
-import { createUploadDir, DEFAULT_UPLOAD_TMP_BASE } from '../uploads/tmp-dir.js';
+import { createUploadDir, DEFAULT_UPLOAD_TMP_BASE, uploadDirPath } from '../uploads/tmp-dir.js';
+import { ReceiverLink } from '../uploads/chunked.js';
+import { DiskChunkStore } from '../uploads/receiver/disk-store.js';
+import { createReceiverHandler, type ReceiverHandlerOptions } from '../uploads/receiver/http.js';
+import { SessionRegistry } from '../uploads/receiver/sessions.js';
+import type { ChunkStore } from '../uploads/receiver/store.js';
+import { join } from 'node:path';
 import { parseCookies, serveStatic } from './http-util.js';
 
 /** Default largest WebSocket message, bytes. Upload chunks must fit (see `MAX_CHUNK_SIZE`). */
@@ -52,11 +58,24 @@ export interface ServerOptions {
   /** Origins allowed to open the socket besides the server's own host. */
   readonly allowedOrigins?: readonly string[];
   readonly idleTimeoutMs?: number;
+  /** The built-in resumable chunk receiver (`chunkedUpload()`). */
+  readonly receiver?: {
+    /** Default store. Default: local disk inside the upload temp folder. */
+    readonly store?: ChunkStore;
+    /** Path prefix. Default `/_inlet/uploads`. */
+    readonly basePath?: string;
+    /** Idle session lifetime in ms. Default 15 minutes. */
+    readonly ttlMs?: number;
+    /** Sweeper period in ms. Default 30 s. */
+    readonly sweepIntervalMs?: number;
+  } & Pick<ReceiverHandlerOptions, 'allowOrigin' | 'maxChunkBytes'>;
   readonly log?: (message: string, error?: unknown) => void;
 }
 
 export interface InletServer {
   readonly app: LiveApp;
+  /** The built-in resumable receiver's sessions. */
+  readonly receiver: SessionRegistry;
   readonly http: Server;
   /** Starts listening; resolves with the bound address. Port 0 picks a free port. */
   listen(port?: number, host?: string): Promise<AddressInfo>;
@@ -80,9 +99,22 @@ function clientBundlePath(): string {
  */
 export function createServer(options: ServerOptions): InletServer {
   const log = options.log ?? ((m: string, e?: unknown) => console.error(`[inlet] ${m}`, e ?? ''));
+  const uploadBase = options.uploadTmpDir ?? DEFAULT_UPLOAD_TMP_BASE;
+  const uploadDirName = uploadDirPath(uploadBase);
   let uploadDir: Promise<string> | undefined;
+  const ensureUploadDir = () => (uploadDir ??= createUploadDir(uploadBase, uploadDirName));
+  const registry = new SessionRegistry({
+    store: options.receiver?.store ?? new DiskChunkStore({ dir: join(uploadDirName, 'receiver') }),
+    ...(options.receiver?.basePath ? { basePath: options.receiver.basePath } : {}),
+    ...(options.receiver?.ttlMs !== undefined ? { ttlMs: options.receiver.ttlMs } : {}),
+    ...(options.receiver?.sweepIntervalMs !== undefined ? { sweepIntervalMs: options.receiver.sweepIntervalMs } : {}),
+  });
+  const receive = createReceiverHandler(registry, {
+    ...(options.receiver?.allowOrigin ? { allowOrigin: options.receiver.allowOrigin } : {}),
+    ...(options.receiver?.maxChunkBytes ? { maxChunkBytes: options.receiver.maxChunkBytes } : {}),
+  });
   const app = new LiveApp({
-    routes: options.routes as Record<string, LiveView<object>>,
+    routes: options.routes,
     secret: resolveSecret(options.secret),
     pubsub: options.pubsub,
     layout: options.layout,
@@ -90,8 +122,9 @@ export function createServer(options: ServerOptions): InletServer {
     clientPath: CLIENT_PATH,
     log,
     uploadHost: {
-      tmpDir: () => (uploadDir ??= createUploadDir(options.uploadTmpDir ?? DEFAULT_UPLOAD_TMP_BASE)),
+      tmpDir: ensureUploadDir,
       maxUploadChannels: options.maxUploadChannels,
+      receiver: new ReceiverLink(registry),
     },
   });
   const clientRoot = `${clientBundlePath()}/dist`;
@@ -106,6 +139,7 @@ export function createServer(options: ServerOptions): InletServer {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (receive(req, res)) return;
     if (options.handler && (await options.handler(req, res))) return;
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
     if (url.pathname.startsWith('/inlet/') && (await serveStatic(clientRoot, url.pathname.slice('/inlet'.length), req, res))) return;
@@ -155,6 +189,9 @@ export function createServer(options: ServerOptions): InletServer {
       params,
       csrfValid,
       maxChannels: options.maxChannels ?? DEFAULT_MAX_CHANNELS,
+      // A client that sends faster than its channels are handled (e.g. chunks
+      // without waiting for replies) is slowed down, not buffered without bound.
+      onBackpressure: (paused) => (paused ? ws.pause() : ws.resume()),
       log,
     });
     const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
@@ -177,6 +214,7 @@ export function createServer(options: ServerOptions): InletServer {
   return {
     app,
     http,
+    receiver: registry,
     get url() {
       return base;
     },
@@ -194,6 +232,7 @@ export function createServer(options: ServerOptions): InletServer {
     },
     close() {
       for (const ws of sockets) ws.terminate();
+      void registry.close();
       wss.close();
       return new Promise((resolvePromise) => {
         http.closeAllConnections?.();

@@ -28,6 +28,7 @@ import type {
   UploadErrorReason,
 } from './socket-api.js';
 import type { UploadWriter } from './writer.js';
+import { chunkedOptions, type ChunkedUploadOptions, type ReceiverLink } from './chunked.js';
 
 /** How long a preflight token stays valid. */
 export const UPLOAD_TOKEN_TTL_MS = 5 * 60_000;
@@ -42,6 +43,8 @@ export interface UploadHost {
   /** The upload temp folder (created on first use). */
   tmpDir(): Promise<string>;
   readonly maxUploadChannels?: number;
+  /** The built-in resumable receiver, for `chunkedUpload()` presigns. */
+  readonly receiver?: ReceiverLink;
 }
 
 /** What uploads need from their view instance. */
@@ -84,6 +87,8 @@ interface ConfigState {
 interface EntryRuntime {
   channel?: ChannelHandle;
   writer?: UploadWriter;
+  /** A receiver session (chunkedUpload): the server, not the client, reports progress. */
+  session?: { token: string; unbind: () => void; complete: boolean };
 }
 
 let confCounter = 0;
@@ -173,7 +178,7 @@ export class UploadManager implements UploadApi {
     const result = await fn(meta, snapshot(entry));
     if (isPostponed(result)) return result.value;
     await this.#drop(state, entry, 'consumed');
-    if (typeof writerMeta.path === 'string' && runtime?.writer) await unlink(writerMeta.path).catch(() => undefined);
+    if (typeof writerMeta.path === 'string' && (runtime?.writer || runtime?.session)) await unlink(writerMeta.path).catch(() => undefined);
     return result;
   }
 
@@ -308,6 +313,8 @@ export class UploadManager implements UploadApi {
   async #presign(state: ConfigState, entry: EntryState): Promise<Record<string, unknown> | undefined> {
     const external = state.raw.external;
     if (!external) return undefined;
+    const chunked = chunkedOptions(external);
+    if (chunked) return this.#mintSession(state, entry, chunked);
     try {
       const meta = await external(snapshot(entry), this.#owner.socket as LiveViewSocket<never>);
       if (typeof meta !== 'object' || meta === null || typeof meta.uploader !== 'string' || meta.uploader.length === 0) {
@@ -320,6 +327,68 @@ export class UploadManager implements UploadApi {
       this.#fail(state, entry, 'external_metadata_failure', e instanceof Error ? e.message : String(e));
       return undefined;
     }
+  }
+
+  #mintSession(state: ConfigState, entry: EntryState, options: ChunkedUploadOptions): Record<string, unknown> | undefined {
+    const link = this.#host?.receiver;
+    if (!link) {
+      this.#fail(state, entry, 'external_metadata_failure', 'this server has no upload receiver');
+      return undefined;
+    }
+    const previous = this.#runtime.get(entry)?.session;
+    if (previous) {
+      previous.unbind();
+      void link.registry.cancel(previous.token);
+    }
+    const minted = link.registry.mint({
+      maxSize: entry.clientSize,
+      ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
+      ...(options.store ? { store: options.store } : {}),
+      ...(entry.clientType ? { contentType: entry.clientType } : {}),
+      entry: { viewId: this.#owner.id, confRef: state.ref, entryRef: entry.ref },
+    });
+    const session = { token: minted.token, complete: false, unbind: () => undefined as void };
+    session.unbind = link.bind(minted.id, {
+      progress: (offset, total) => {
+        const pct = Math.min(99, Math.floor((offset / Math.max(total, 1)) * 100));
+        if (pct <= entry.progress) return;
+        void this.#owner.update(async () => {
+          if (!state.entries.includes(entry) || entry.done || pct <= entry.progress) return;
+          entry.progress = pct;
+          this.#touched = true;
+          await state.raw.progress?.(state.name, snapshot(entry), this.#owner.socket as LiveViewSocket<never>);
+        });
+      },
+      complete: (meta) => {
+        session.complete = true;
+        void this.#owner.update(async () => {
+          if (!state.entries.includes(entry)) return;
+          entry.meta = { ...entry.meta, ...meta };
+          entry.bytesComplete = true;
+          entry.progress = 100;
+          entry.done = true;
+          this.#touched = true;
+          await state.raw.progress?.(state.name, snapshot(entry), this.#owner.socket as LiveViewSocket<never>);
+        });
+      },
+      error: (reason, cause) => {
+        void this.#owner.update(async () => {
+          if (!state.entries.includes(entry)) return;
+          const message = cause instanceof Error ? cause.message : undefined;
+          this.#fail(state, entry, reason === 'too_large' ? 'too_large' : reason === 'expired' ? 'chunk_timeout' : 'writer_failure', message);
+          await state.raw.progress?.(state.name, snapshot(entry), this.#owner.socket as LiveViewSocket<never>);
+        });
+      },
+    });
+    this.#runtime.set(entry, { ...this.#runtime.get(entry), session });
+    entry.meta = {
+      uploader: options.uploader ?? 'UpChunk',
+      endpoint: minted.endpoint,
+      chunkSize: options.chunkSizeKiB,
+      ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
+      ...(options.delayBeforeAttempt !== undefined ? { delayBeforeAttempt: options.delayBeforeAttempt } : {}),
+    };
+    return entry.meta;
   }
 
   #token(state: ConfigState, entry: EntryState): string {
@@ -340,6 +409,7 @@ export class UploadManager implements UploadApi {
       if (state.raw.external) this.#fail(state, entry, 'external_client_failure', message);
       else if (entry.valid && !entry.done) entry.errorMessage ??= message;
     } else if (typeof value === 'number' && Number.isFinite(value)) {
+      if (this.#runtime.get(entry)?.session) return;
       const pct = Math.max(0, Math.min(100, Math.floor(value)));
       if (!entry.valid || entry.done || pct <= entry.progress) return;
       if (pct === 100 && !state.raw.external && !entry.bytesComplete) {
@@ -426,6 +496,11 @@ export class UploadManager implements UploadApi {
     this.#recountTooMany(state);
     this.#touched = true;
     const runtime = this.#runtime.get(entry);
+    if (runtime?.session) {
+      runtime.session.unbind();
+      await this.#host?.receiver?.registry.cancel(runtime.session.token);
+      if (why === 'cancel' && runtime.session.complete && typeof entry.meta?.path === 'string') await unlink(entry.meta.path).catch(() => undefined);
+    }
     if (runtime?.channel) await runtime.channel.close();
     else if (runtime?.writer && why === 'cancel' && !entry.bytesComplete) await runtime.writer.close('cancel');
     if (why === 'cancel' && entry.bytesComplete) {

@@ -38,11 +38,15 @@ export async function sweepStaleUploadDirs(base: string = DEFAULT_UPLOAD_TMP_BAS
   return removed;
 }
 
+/** A fresh name for this process's upload folder under `base` (not created yet). */
+export function uploadDirPath(base: string = DEFAULT_UPLOAD_TMP_BASE): string {
+  return join(base, `p${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
 /** Creates this process's upload folder (after sweeping stale ones). */
-export async function createUploadDir(base: string = DEFAULT_UPLOAD_TMP_BASE): Promise<string> {
+export async function createUploadDir(base: string = DEFAULT_UPLOAD_TMP_BASE, dir: string = uploadDirPath(base)): Promise<string> {
   await mkdir(base, { recursive: true, mode: 0o700 });
   await sweepStaleUploadDirs(base);
-  const dir = join(base, `p${process.pid}-${randomBytes(6).toString('hex')}`);
-  await mkdir(dir, { mode: 0o700 });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   return dir;
 }

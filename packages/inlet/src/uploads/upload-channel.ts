@@ -62,6 +62,14 @@ class UploadChannel implements Channel {
   #timer?: NodeJS.Timeout;
   #closed = false;
   #writerClosed = false;
+  /**
+   * Write-behind: a chunk is acknowledged while it is being written, so disk
+   * time overlaps the transfer of the next chunk (the client sends one chunk
+   * per round trip). At most one write is outstanding; its failure is
+   * reported on the next chunk or at completion.
+   */
+  #writing: Promise<void> = Promise.resolve();
+  #writeError?: unknown;
 
   constructor(ctx: ChannelContext, manager: UploadManager, entry: EntryState, options: ResolvedOptions, writer: UploadWriter) {
     this.#ctx = ctx;
@@ -85,16 +93,18 @@ class UploadChannel implements Channel {
       await this.#abort('too_large', `more bytes than the declared ${entry.clientSize}`);
       return error({ reason: UPLOAD_REASONS.SIZE_EXCEEDED, limit: entry.clientSize });
     }
-    try {
-      await this.#writer.writeChunk(payload);
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      await this.#closeWriter({ error: message });
-      this.#manager.channelFailed(entry, 'writer_failure', message);
-      this.#clearTimer();
-      return error({ reason: UPLOAD_REASONS.WRITER_ERROR });
+    await this.#writing;
+    if (this.#closed || this.#writerClosed) return error({ reason: UPLOAD_REASONS.DISALLOWED });
+    if (this.#writeError === undefined) {
+      this.#writing = Promise.resolve()
+        .then(() => this.#writer.writeChunk(payload))
+        .catch((e: unknown) => {
+          this.#writeError = e;
+        });
+      entry.received += payload.length;
+      if (entry.received === entry.clientSize) await this.#writing;
     }
-    entry.received += payload.length;
+    if (this.#writeError !== undefined) return this.#writeFailed(this.#writeError);
     if (entry.received === entry.clientSize) {
       this.#clearTimer();
       try {
@@ -109,6 +119,14 @@ class UploadChannel implements Channel {
     return ok();
   }
 
+  async #writeFailed(cause: unknown): Promise<Reply> {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    this.#clearTimer();
+    await this.#closeWriter({ error: message }).catch(() => undefined);
+    this.#manager.channelFailed(this.#entry, 'writer_failure', message);
+    return error({ reason: UPLOAD_REASONS.WRITER_ERROR });
+  }
+
   async #abort(reason: 'too_large', message: string): Promise<void> {
     this.#clearTimer();
     await this.#closeWriter({ error: message }).catch(() => undefined);
@@ -118,6 +136,7 @@ class UploadChannel implements Channel {
   async #closeWriter(reason: 'done' | 'cancel' | { error: string }): Promise<void> {
     if (this.#writerClosed) return;
     this.#writerClosed = true;
+    await this.#writing;
     await this.#writer.close(reason);
   }
 

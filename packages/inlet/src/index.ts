@@ -47,6 +47,14 @@ export {
 } from './uploads/helpers.js';
 export { TmpFileWriter, MemoryWriter, type UploadWriter, type CloseReason } from './uploads/writer.js';
 export { sanitizeFilename, safeJoin, fileSystem, type FileSystemHelpers } from './uploads/file-system.js';
-export { DEFAULT_MAX_FILE_SIZE, DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_TIMEOUT } from './uploads/config.js';
+export {
+  DEFAULT_MAX_FILE_SIZE,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_CHUNK_TIMEOUT,
+  MIN_AUTO_CHUNK_SIZE,
+  MAX_AUTO_CHUNK_SIZE,
+  autoChunkSize,
+  autoChunkTimeout,
+} from './uploads/config.js';
 export { chunkedUpload, DEFAULT_CHUNKED_CHUNK_KIB, type ChunkedUploadOptions } from './uploads/chunked.js';
 export { TransientStoreError, type ChunkStore, type ChunkStoreSession, type ChunkBody } from './uploads/receiver/store.js';

@@ -9,13 +9,35 @@ import type { UploadConfigOptions, UploadEntry, UploadErrorReason } from './sock
 /** Default largest file: 8 MB, as LiveView. */
 export const DEFAULT_MAX_FILE_SIZE = 8_000_000;
 /**
- * Default chunk size: 1 MiB. The official client sends one chunk per round
- * trip, so throughput is about chunk size / RTT; see docs/uploads.md for the
- * measurements behind this value.
+ * Default chunk size: chosen per preflight from the largest file in it (see
+ * {@link autoChunkSize}). The official client sends one chunk per round trip,
+ * so large chunks carry large files fast, while small files still get a
+ * progress bar that moves; docs/uploads.md has the measurements.
  */
-export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
-/** Default ms without a chunk before an upload is abandoned. */
-export const DEFAULT_CHUNK_TIMEOUT = 10_000;
+export const DEFAULT_CHUNK_SIZE = 'auto';
+/** Smallest and largest chunk `'auto'` picks. */
+export const MIN_AUTO_CHUNK_SIZE = 64 * 1024;
+export const MAX_AUTO_CHUNK_SIZE = 4 * 1024 * 1024;
+/** `'auto'` aims at about this many chunks per file. */
+export const AUTO_CHUNKS_PER_FILE = 25;
+/** Default chunk timeout: `'auto'`, see {@link autoChunkTimeout}. */
+export const DEFAULT_CHUNK_TIMEOUT = 'auto';
+/** The shortest automatic chunk timeout (LiveView's default). */
+export const MIN_AUTO_CHUNK_TIMEOUT = 10_000;
+/** The uplink, per file, that an automatic timeout still allows: 128 KiB/s (about 1 Mbit/s). */
+export const AUTO_TIMEOUT_BYTES_PER_SECOND = 128 * 1024;
+
+/** The chunk size for files up to `largest` bytes: a power of two near largest / 25, within 64 KiB–4 MiB. */
+export function autoChunkSize(largest: number): number {
+  let size = MIN_AUTO_CHUNK_SIZE;
+  while (size < MAX_AUTO_CHUNK_SIZE && size * AUTO_CHUNKS_PER_FILE < largest) size *= 2;
+  return size;
+}
+
+/** A timeout that lets one chunk cross a 1 Mbit/s uplink: at least 10 s. */
+export function autoChunkTimeout(chunkSize: number): number {
+  return Math.max(MIN_AUTO_CHUNK_TIMEOUT, Math.ceil((chunkSize / AUTO_TIMEOUT_BYTES_PER_SECOND) * 1000));
+}
 /** Largest chunk size an app may configure (bounded by the socket's frame limit). */
 export const MAX_CHUNK_SIZE = 8 * 1024 * 1024;
 /** Entries kept beyond `maxEntries` per config; more are ignored (the too_many_files error stays). */
@@ -42,8 +64,8 @@ export interface ResolvedOptions {
   readonly maxEntries: number;
   readonly maxEntriesMode: 'selected' | 'total';
   readonly maxFileSize: number;
-  readonly chunkSize: number;
-  readonly chunkTimeout: number;
+  readonly chunkSize: number | 'auto';
+  readonly chunkTimeout: number | 'auto';
   readonly autoUpload: boolean;
   readonly external: boolean;
 }
@@ -76,8 +98,9 @@ export function resolveOptions(options: UploadConfigOptions = {}): ResolvedOptio
     maxEntries: positiveInt('maxEntries', options.maxEntries, 1, 10_000),
     maxEntriesMode: mode,
     maxFileSize: positiveInt('maxFileSize', options.maxFileSize, DEFAULT_MAX_FILE_SIZE),
-    chunkSize: positiveInt('chunkSize', options.chunkSize, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE),
-    chunkTimeout: positiveInt('chunkTimeout', options.chunkTimeout, DEFAULT_CHUNK_TIMEOUT),
+    chunkSize: options.chunkSize === 'auto' || options.chunkSize === undefined ? 'auto' : positiveInt('chunkSize', options.chunkSize, 0, MAX_CHUNK_SIZE),
+    chunkTimeout:
+      options.chunkTimeout === 'auto' || options.chunkTimeout === undefined ? 'auto' : positiveInt('chunkTimeout', options.chunkTimeout, 0),
     autoUpload: options.autoUpload === true,
     external: typeof options.external === 'function',
   };
@@ -115,6 +138,9 @@ export interface EntryState extends UploadEntry {
   received: number;
   /** All declared bytes arrived and the writer closed. */
   bytesComplete: boolean;
+  /** Chunk size and timeout sent at preflight (bytes, ms). */
+  chunkSize?: number;
+  chunkTimeout?: number;
 }
 
 /** Reads one client entry description; returns undefined when it is unusable (no ref). */

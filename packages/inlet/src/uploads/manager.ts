@@ -10,6 +10,8 @@ import { InletError } from '../errors.js';
 import type { Signer } from '../live/tokens.js';
 import type { LiveViewSocket } from '../live/socket.js';
 import {
+  autoChunkSize,
+  autoChunkTimeout,
   entryFromClient,
   MAX_EXCESS_ENTRIES,
   resolveOptions,
@@ -65,6 +67,12 @@ export interface UploadTokenData {
   readonly c: string;
   /** entry ref */
   readonly e: string;
+}
+
+/** The chunk size and timeout an entry was preflighted with. */
+export interface ChunkLimits {
+  readonly chunkSize: number;
+  readonly chunkTimeout: number;
 }
 
 /** An open upload channel, as the manager sees it. */
@@ -276,6 +284,9 @@ export class UploadManager implements UploadApi {
     const entries: Record<string, unknown> = {};
     const errors: Record<string, string[]> = {};
     const failures: [string, unknown][] = [];
+    const largest = Math.max(0, ...state.entries.filter((e) => wanted.has(e.ref) && e.valid).map((e) => e.clientSize));
+    const chunkSize = state.options.chunkSize === 'auto' ? autoChunkSize(largest) : state.options.chunkSize;
+    const chunkTimeout = state.options.chunkTimeout === 'auto' ? autoChunkTimeout(chunkSize) : state.options.chunkTimeout;
     for (let i = 0; i < state.entries.length; i++) {
       const entry = state.entries[i] as EntryState;
       if (!wanted.has(entry.ref) || i >= remaining) continue;
@@ -293,6 +304,8 @@ export class UploadManager implements UploadApi {
           failures.push([entry.ref, { reason: entry.errorMessage ?? 'external_metadata_failure' }]);
         }
       } else {
+        entry.chunkSize = chunkSize;
+        entry.chunkTimeout = chunkTimeout;
         entries[entry.ref] = this.#token(state, entry);
       }
     }
@@ -302,8 +315,8 @@ export class UploadManager implements UploadApi {
       config: {
         max_file_size: state.options.maxFileSize,
         max_entries: state.options.maxEntries,
-        chunk_size: state.options.chunkSize,
-        chunk_timeout: state.options.chunkTimeout,
+        chunk_size: chunkSize,
+        chunk_timeout: chunkTimeout,
       },
       entries,
       errors,
@@ -437,7 +450,7 @@ export class UploadManager implements UploadApi {
    * Resolves a verified token to its entry for a joining upload channel, or
    * the reason to refuse the join.
    */
-  entryForChannel(token: UploadTokenData, topicRef: string): { entry: EntryState; options: ResolvedOptions; name: string } | { reason: string } {
+  entryForChannel(token: UploadTokenData, topicRef: string): { entry: EntryState; limits: ChunkLimits; name: string } | { reason: string } {
     if (token.n !== this.nonce || token.e !== topicRef) return { reason: 'invalid_token' };
     const state = this.#byRef.get(token.c);
     const entry = state?.entries.find((e) => e.ref === token.e);
@@ -445,7 +458,8 @@ export class UploadManager implements UploadApi {
     const runtime = this.#runtime.get(entry);
     if (runtime?.channel || entry.received > 0 || entry.done) return { reason: 'already_registered' };
     if (this.#channels >= (this.#host?.maxUploadChannels ?? DEFAULT_MAX_UPLOAD_CHANNELS)) return { reason: 'too_many_channels' };
-    return { entry, options: state.options, name: state.name };
+    const chunkSize = entry.chunkSize ?? (state.options.chunkSize === 'auto' ? autoChunkSize(entry.clientSize) : state.options.chunkSize);
+    return { entry, limits: { chunkSize, chunkTimeout: entry.chunkTimeout ?? autoChunkTimeout(chunkSize) }, name: state.name };
   }
 
   /** Creates the writer for an entry (the config's `writer`, or a temp file). */

@@ -61,10 +61,16 @@ export interface UploadConfigOptions {
   maxEntriesMode?: 'selected' | 'total';
   /** Largest file in bytes. Default {@link DEFAULT_MAX_FILE_SIZE}. */
   maxFileSize?: number;
-  /** Bytes per chunk the browser sends. Default {@link DEFAULT_CHUNK_SIZE}. */
-  chunkSize?: number;
-  /** Ms without a chunk before the upload channel is closed. Default {@link DEFAULT_CHUNK_TIMEOUT}. */
-  chunkTimeout?: number;
+  /**
+   * Bytes per chunk the browser sends, at most 8 MiB. Default `'auto'`: about 25
+   * chunks per file, 64 KiB to 4 MiB, picked at preflight from the largest file.
+   */
+  chunkSize?: number | 'auto';
+  /**
+   * Ms without a chunk before an upload is stopped (also the client's wait for
+   * each chunk's reply). Default `'auto'`: enough for a chunk at 1 Mbit/s, at least 10 s.
+   */
+  chunkTimeout?: number | 'auto';
   /** Upload as soon as files are selected. */
   autoUpload?: boolean;
   /** Called on every progress update and on failures. */

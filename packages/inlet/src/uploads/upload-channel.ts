@@ -4,8 +4,8 @@
  */
 import { error, ok, type Channel, type ChannelContext, type JoinResult, type Reply, type TerminateReason } from '../protocol/channel.js';
 import type { Signer } from '../live/tokens.js';
-import type { EntryState, ResolvedOptions } from './config.js';
-import type { UploadManager, UploadTokenData } from './manager.js';
+import type { EntryState } from './config.js';
+import type { ChunkLimits, UploadManager, UploadTokenData } from './manager.js';
 import { TmpFileWriter, type UploadWriter } from './writer.js';
 
 /** Upload channel error reasons the official client understands. */
@@ -39,7 +39,7 @@ export async function joinUploadChannel(
   const topicRef = ctx.topic.slice('lvu:'.length);
   const found = manager.entryForChannel(token, topicRef);
   if ('reason' in found) return { error: { reason: found.reason } };
-  const { entry, options, name } = found;
+  const { entry, limits, name } = found;
   let writer: UploadWriter;
   try {
     writer = await manager.createWriter(name, entry, (dir) => new TmpFileWriter(dir));
@@ -48,7 +48,7 @@ export async function joinUploadChannel(
     manager.channelFailed(entry, 'writer_failure', e instanceof Error ? e.message : String(e));
     return { error: { reason: UPLOAD_REASONS.WRITER_ERROR } };
   }
-  const channel = new UploadChannel(ctx, manager, entry, options, writer);
+  const channel = new UploadChannel(ctx, manager, entry, limits, writer);
   manager.attachChannel(entry, channel, writer);
   return { channel };
 }
@@ -57,7 +57,7 @@ class UploadChannel implements Channel {
   readonly #ctx: ChannelContext;
   readonly #manager: UploadManager;
   readonly #entry: EntryState;
-  readonly #options: ResolvedOptions;
+  readonly #options: ChunkLimits;
   readonly #writer: UploadWriter;
   #timer?: NodeJS.Timeout;
   #closed = false;
@@ -71,7 +71,7 @@ class UploadChannel implements Channel {
   #writing: Promise<void> = Promise.resolve();
   #writeError?: unknown;
 
-  constructor(ctx: ChannelContext, manager: UploadManager, entry: EntryState, options: ResolvedOptions, writer: UploadWriter) {
+  constructor(ctx: ChannelContext, manager: UploadManager, entry: EntryState, options: ChunkLimits, writer: UploadWriter) {
     this.#ctx = ctx;
     this.#manager = manager;
     this.#entry = entry;

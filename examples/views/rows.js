@@ -18,7 +18,8 @@ export const Rows = createLiveView({
     let { rows, nextId, updates } = socket.assigns;
     switch (event.type) {
       case 'bump': {
-        const i = Number(event.index ?? 0) % rows.length;
+        const i = Number.parseInt(String(event.index ?? 0), 10);
+        if (!Number.isInteger(i) || i < 0 || i >= rows.length) return;
         rows = rows.slice();
         rows[i] = { ...rows[i], value: rows[i].value + 1, tick: rows[i].tick + 1 };
         break;

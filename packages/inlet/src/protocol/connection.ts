@@ -165,7 +165,11 @@ export class Connection implements ConnectionInfo {
     this.#enqueue(topic, slot, async () => {
       this.#account(-size);
       const channel = slot.channel;
-      if (!channel) return;
+      if (!channel) {
+        // The join was refused, or a leave or close came first: answer, never drop.
+        if (ref !== null) this.#send(encodeReply(joinRef, ref, topic, 'error', { reason: CHANNEL_REASONS.UNMATCHED_TOPIC }));
+        return;
+      }
       let reply: Reply | undefined;
       try {
         reply = await channel.handleIn(event, frame.payload);

@@ -1,0 +1,108 @@
+/**
+ * The server under fuzz in a child process (server.mjs, run on Inlet's
+ * TypeScript sources through register-ts.mjs): start it, watch that it never
+ * exits, read its figures, stop it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** What server.mjs reports at /__fuzz/stats. */
+export interface ServerStats {
+  readonly pid: number;
+  readonly uptimeS: number;
+  readonly rss: number;
+  readonly heapUsed: number;
+  /** Log lines by kind (ids and numbers blanked). */
+  readonly logs: Record<string, number>;
+  /** Logged errors by where they were thrown: `inlet` (packages/), `app` (examples/), `other`. */
+  readonly thrownIn: Record<string, number>;
+  readonly samples: readonly { where?: string; message: string; error?: string }[];
+  /** Keys found on Object.prototype (prototype pollution), normally none. */
+  readonly polluted: readonly string[];
+}
+
+export interface ChildServer {
+  readonly url: string;
+  readonly pid: number;
+  /** Set once the process exited: that is a crash. */
+  exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** The last lines the process wrote to stderr. */
+  stderrTail(): string;
+  stats(gc?: boolean): Promise<ServerStats>;
+  stop(): Promise<void>;
+}
+
+export interface ChildOptions {
+  readonly secret: string;
+  readonly storeRoot: string;
+  readonly uploadTmpDir: string;
+}
+
+/**
+ * Spawns `node --expose-gc --import ./test/fuzz/register-ts.mjs test/fuzz/server.mjs`.
+ *
+ * @example
+ * const server = await startChildServer({ secret, storeRoot, uploadTmpDir })
+ * await fetch(server.url + '/counter')
+ */
+export async function startChildServer(options: ChildOptions): Promise<ChildServer> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', './test/fuzz/register-ts.mjs', 'test/fuzz/server.mjs'],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        INLET_FUZZ_SECRET: options.secret,
+        INLET_FUZZ_STORE: options.storeRoot,
+        INLET_FUZZ_TMP: options.uploadTmpDir,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  child.on('exit', (code, signal) => {
+    exit = { code, signal };
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-8000);
+  });
+  const first = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`fuzz server did not start: ${stderr}`)), 30_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as { url: string; pid: number });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`fuzz server exited with ${code}: ${stderr}`));
+    });
+  });
+  return {
+    url: first.url,
+    pid: first.pid,
+    exited: () => exit,
+    stderrTail: () => stderr,
+    async stats(gc = false) {
+      const res = await fetch(`${first.url}/__fuzz/stats${gc ? '?gc=1' : ''}`);
+      return (await res.json()) as ServerStats;
+    },
+    async stop() {
+      if (exit) return;
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -11,7 +11,8 @@ import { flashes, nav } from './layout.js';
 async function listFiles(dir) {
   await mkdir(dir, { recursive: true });
   const names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
-  return Promise.all(names.map(async (name) => ({ name, size: (await stat(join(dir, name))).size })));
+  const files = await Promise.all(names.map(async (name) => ({ name, size: (await stat(join(dir, name)).catch(() => undefined))?.size })));
+  return files.filter((f) => f.size !== undefined);
 }
 
 function sha256(path) {

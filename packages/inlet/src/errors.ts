@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   INLET_ERR_UPLOAD_NOT_DONE: 'Some upload entries are not complete yet.',
   INLET_ERR_UPLOAD_OPTION: 'An upload option has an invalid value.',
   INLET_ERR_UPLOAD_DESTINATION: 'A destination path escapes its directory.',
+  INLET_ERR_UPLOAD_NO_FREE_NAME: 'Every name tried for the file is taken in its destination folder.',
 } as const;
 
 export type InletErrorCode = keyof typeof ERROR_CODES;

@@ -336,7 +336,8 @@ export class ViewInstance {
     this.#subscriptions.clear();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    await this.uploads.release();
+    // After the callback running now (a consume may be moving a file), not under it.
+    await this.run(() => this.uploads.release());
     try {
       await this.#options.view.unmount?.(this.socket);
     } catch (e) {

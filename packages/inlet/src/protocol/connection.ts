@@ -26,6 +26,8 @@ export const DEFAULT_MAX_CHANNELS = 100;
  * is asked to stop reading (backpressure). Reading resumes below half of it.
  */
 export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/** What a queued frame costs besides its bytes (its frame object, closure and promise). */
+export const QUEUED_FRAME_OVERHEAD_BYTES = 1024;
 
 export interface ConnectionOptions {
   readonly router: ChannelRouter;
@@ -108,7 +110,7 @@ export class Connection implements ConnectionInfo {
       }
       return;
     }
-    this.#dispatch(frame, typeof data === 'string' ? data.length : data.length);
+    this.#dispatch(frame, data.length + QUEUED_FRAME_OVERHEAD_BYTES);
   }
 
   /** The transport went away: terminate every channel. */
@@ -205,7 +207,9 @@ export class Connection implements ConnectionInfo {
       reply('error', { reason: CHANNEL_REASONS.TOO_MANY_CHANNELS });
       return;
     }
-    const slot: Slot = { joinRef, queue: Promise.resolve(), closed: false };
+    // A rejoin runs after whatever the superseded join still has under way, so
+    // that one is fully torn down before the new one binds (e.g. an upload entry).
+    const slot: Slot = { joinRef, queue: previous ? previous.queue : Promise.resolve(), closed: false };
     this.#slots.set(topic, slot);
     const payload = frame.payload;
     const ctx = this.#context(topic, slot);

@@ -14,7 +14,7 @@ import { resolveSecret } from '../live/tokens.js';
 import type { LiveView, Session } from '../live/view.js';
 import { Connection, DEFAULT_MAX_CHANNELS } from '../protocol/connection.js';
 import { CLOSE_CODES } from '../protocol/events.js';
-import { createUploadDir, DEFAULT_UPLOAD_TMP_BASE, uploadDirPath } from '../uploads/tmp-dir.js';
+import { createUploadDir, DEFAULT_UPLOAD_TMP_BASE, sweepStaleUploadDirs, uploadDirPath } from '../uploads/tmp-dir.js';
 import { ReceiverLink } from '../uploads/chunked.js';
 import { DiskChunkStore } from '../uploads/receiver/disk-store.js';
 import { createReceiverHandler, type ReceiverHandlerOptions } from '../uploads/receiver/http.js';
@@ -218,8 +218,10 @@ export function createServer(options: ServerOptions): InletServer {
     get url() {
       return base;
     },
-    listen(port = 0, host = '127.0.0.1') {
-      return new Promise((resolvePromise, reject) => {
+    async listen(port = 0, host = '127.0.0.1') {
+      // Leftovers of killed processes (socket uploads and receiver parts) go before we serve.
+      await sweepStaleUploadDirs(uploadBase);
+      return new Promise<AddressInfo>((resolvePromise, reject) => {
         http.once('error', reject);
         http.listen(port, host, () => {
           http.off('error', reject);

@@ -4,6 +4,7 @@
  * into names that cannot escape a folder.
  */
 import { constants } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -77,12 +78,23 @@ async function createOrAppendFile(dest: string, src: string): Promise<void> {
   await pipeline(createReadStream(src, { highWaterMark: 1024 * 1024 }), createWriteStream(dest, { flags: 'a', highWaterMark: 1024 * 1024 }));
 }
 
+/** Cuts `text` to at most `bytes` UTF-8 bytes, on a character boundary. */
+function fitBytes(text: string, bytes: number): string {
+  let out = text;
+  while (Buffer.byteLength(out) > bytes) out = [...out].slice(0, -1).join('');
+  return out;
+}
+
+/** Most names tried before giving up (`a.png`, `a (1).png`, …). */
+const MAX_NAME_TRIES = 1000;
+
 async function reserve(dir: string, name: string): Promise<string> {
   const clean = sanitizeFilename(name);
   const ext = extname(clean);
   const stem = clean.slice(0, clean.length - ext.length);
-  for (let n = 0; n < 10_000; n++) {
-    const candidate = safeJoin(dir, n === 0 ? clean : `${stem} (${n})${ext}`);
+  for (let n = 0; n < MAX_NAME_TRIES; n++) {
+    const suffix = n === 0 ? '' : ` (${n})`;
+    const candidate = safeJoin(dir, `${fitBytes(stem, MAX_STORED_NAME_BYTES - Buffer.byteLength(suffix + ext))}${suffix}${ext}`);
     try {
       const fh = await open(candidate, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
       await fh.close();
@@ -91,7 +103,7 @@ async function reserve(dir: string, name: string): Promise<string> {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
-  throw new InletError('INLET_ERR_UPLOAD_DESTINATION', `no free name for ${clean} in ${dir}`);
+  throw new InletError('INLET_ERR_UPLOAD_NO_FREE_NAME', `${clean} in ${dir}`);
 }
 
 async function moveInto(dir: string, name: string, src: string): Promise<string> {
@@ -104,7 +116,17 @@ async function moveInto(dir: string, name: string, src: string): Promise<string>
       await unlink(dest).catch(() => undefined);
       throw e;
     }
-    await copyFile(src, dest);
+    // Another file system: copy beside the destination, then rename, so the
+    // final name never holds a partial file (even if the process dies).
+    const partial = resolve(dir, `.inlet-${randomBytes(8).toString('hex')}.part`);
+    try {
+      await copyFile(src, partial);
+      await rename(partial, dest);
+    } catch (copyError) {
+      await unlink(partial).catch(() => undefined);
+      await unlink(dest).catch(() => undefined);
+      throw copyError;
+    }
     await unlink(src).catch(() => undefined);
   }
   return dest;

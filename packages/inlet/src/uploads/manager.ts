@@ -94,6 +94,8 @@ interface ConfigState {
 
 interface EntryRuntime {
   channel?: ChannelHandle;
+  /** A join holds the entry's channel slot while its writer opens. */
+  joining?: boolean;
   writer?: UploadWriter;
   /** A receiver session (chunkedUpload): the server, not the client, reports progress. */
   session?: { token: string; unbind: () => void; complete: boolean };
@@ -456,8 +458,12 @@ export class UploadManager implements UploadApi {
     const entry = state?.entries.find((e) => e.ref === token.e);
     if (!state || !entry || !entry.valid || !entry.preflighted || entry.cancelled || state.raw.external) return { reason: 'disallowed' };
     const runtime = this.#runtime.get(entry);
-    if (runtime?.channel || entry.received > 0 || entry.done) return { reason: 'already_registered' };
+    if (runtime?.channel || runtime?.joining || entry.received > 0 || entry.done) return { reason: 'already_registered' };
     if (this.#channels >= (this.#host?.maxUploadChannels ?? DEFAULT_MAX_UPLOAD_CHANNELS)) return { reason: 'too_many_channels' };
+    // Reserve the slot now: the join awaits the writer before it attaches, and
+    // joins that arrive together must neither pass the limit nor bind twice.
+    this.#channels++;
+    this.#runtime.set(entry, { ...runtime, joining: true });
     const chunkSize = entry.chunkSize ?? (state.options.chunkSize === 'auto' ? autoChunkSize(entry.clientSize) : state.options.chunkSize);
     return { entry, limits: { chunkSize, chunkTimeout: entry.chunkTimeout ?? autoChunkTimeout(chunkSize) }, name: state.name };
   }
@@ -475,9 +481,17 @@ export class UploadManager implements UploadApi {
     return this.#host.tmpDir();
   }
 
+  /** Binds a joined channel to the entry whose slot {@link entryForChannel} reserved. */
   attachChannel(entry: EntryState, channel: ChannelHandle, writer: UploadWriter): void {
-    this.#runtime.set(entry, { channel, writer });
-    this.#channels++;
+    this.#runtime.set(entry, { ...this.#runtime.get(entry), channel, writer, joining: false });
+  }
+
+  /** Gives back a slot reserved for a join that failed. */
+  releaseReservation(entry: EntryState): void {
+    const runtime = this.#runtime.get(entry);
+    if (!runtime?.joining) return;
+    runtime.joining = false;
+    this.#channels--;
   }
 
   detachChannel(entry: EntryState): void {

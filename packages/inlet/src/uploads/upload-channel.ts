@@ -45,8 +45,15 @@ export async function joinUploadChannel(
     writer = await manager.createWriter(name, entry, (dir) => new TmpFileWriter(dir));
     await writer.init();
   } catch (e) {
+    manager.releaseReservation(entry);
     manager.channelFailed(entry, 'writer_failure', e instanceof Error ? e.message : String(e));
     return { error: { reason: UPLOAD_REASONS.WRITER_ERROR } };
+  }
+  if (entry.cancelled) {
+    // Cancelled while the writer opened.
+    manager.releaseReservation(entry);
+    await writer.close('cancel');
+    return { error: { reason: UPLOAD_REASONS.DISALLOWED } };
   }
   const channel = new UploadChannel(ctx, manager, entry, limits, writer);
   manager.attachChannel(entry, channel, writer);

@@ -51,6 +51,8 @@ export interface ServerOptions {
   readonly maxFrameBytes?: number;
   /** Channels per socket. Default 100. */
   readonly maxChannels?: number;
+  /** Bytes of received frames waiting to be handled before the socket stops reading (1 KiB counted per frame). Default 16 MiB. */
+  readonly maxQueuedBytes?: number;
   /** Upload channels per view. Default 50. */
   readonly maxUploadChannels?: number;
   /** Base folder for upload temp files. Default `<tmp>/inlet-uploads`. */
@@ -189,6 +191,7 @@ export function createServer(options: ServerOptions): InletServer {
       params,
       csrfValid,
       maxChannels: options.maxChannels ?? DEFAULT_MAX_CHANNELS,
+      ...(options.maxQueuedBytes !== undefined ? { maxQueuedBytes: options.maxQueuedBytes } : {}),
       // A client that sends faster than its channels are handled (e.g. chunks
       // without waiting for replies) is slowed down, not buffered without bound.
       onBackpressure: (paused) => (paused ? ws.pause() : ws.resume()),

@@ -129,6 +129,25 @@ describe('upload tokens', () => {
     client.close();
   });
 
+  it('lets the server shorten the token lifetime (uploadTokenTtlMs)', async () => {
+    const quick = createServer({ ...exampleOptions({ storeRoot: store, uploadTmpDir: tmp, log: () => undefined }), uploadTokenTtlMs: 50 });
+    await quick.listen(0);
+    try {
+      const page = await fetchPage(quick.url, '/uploads/large');
+      const client = await PhoenixClient.connect(quick.url, page);
+      const j = await client.joinView(quick.url, page, '/uploads/large');
+      const session = new UploadSession(client, j.joinRef, j.topic);
+      const confRef = confRefOf(j.reply.response.rendered);
+      const { entries, pre } = await preflighted(session, confRef, [{ name: 't.bin', size: 10 }]);
+      await new Promise((r) => setTimeout(r, 120));
+      const ref = entries[0]!.ref as string;
+      expect((await session.joinEntry(ref, pre.entries![ref])).reply.response).toEqual({ reason: 'invalid_token' });
+      client.close();
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('refuses a replayed token, before and after consume', async () => {
     const { client, session, confRef } = await open();
     const content = randomBytes(1000);

@@ -53,6 +53,10 @@ export interface ServerOptions {
   readonly maxChannels?: number;
   /** Bytes of received frames waiting to be handled before the socket stops reading (1 KiB counted per frame). Default 16 MiB. */
   readonly maxQueuedBytes?: number;
+  /** How long a rendered page's session and static tokens stay joinable. Default 24 h. */
+  readonly sessionTtlMs?: number;
+  /** How long an upload preflight token stays valid. Default 5 minutes. */
+  readonly uploadTokenTtlMs?: number;
   /** Upload channels per view. Default 50. */
   readonly maxUploadChannels?: number;
   /** Base folder for upload temp files. Default `<tmp>/inlet-uploads`. */
@@ -122,10 +126,12 @@ export function createServer(options: ServerOptions): InletServer {
     layout: options.layout,
     scripts: options.scripts,
     clientPath: CLIENT_PATH,
+    ...(options.sessionTtlMs !== undefined ? { sessionTtlMs: options.sessionTtlMs } : {}),
     log,
     uploadHost: {
       tmpDir: ensureUploadDir,
       maxUploadChannels: options.maxUploadChannels,
+      ...(options.uploadTokenTtlMs !== undefined ? { tokenTtlMs: options.uploadTokenTtlMs } : {}),
       receiver: new ReceiverLink(registry),
     },
   });

@@ -23,6 +23,8 @@ describe('automatic chunk size and timeout', () => {
     expect(resolveOptions({})).toMatchObject({ chunkSize: 'auto', chunkTimeout: 'auto', maxEntries: 1, maxFileSize: 8_000_000 });
     expect(() => resolveOptions({ chunkSize: 9 * 1024 * 1024 })).toThrow(/chunkSize/);
     expect(() => resolveOptions({ maxEntries: 0 })).toThrow(/maxEntries/);
+    expect(resolveOptions({ maxExcessEntries: 5 }).maxExcessEntries).toBe(5);
+    expect(resolveOptions({}).maxExcessEntries).toBe(50);
     expect(() => resolveOptions({ accept: ['png'] })).toThrow(/accept/);
   });
 });

@@ -68,6 +68,7 @@ export interface ResolvedOptions {
   readonly chunkTimeout: number | 'auto';
   readonly autoUpload: boolean;
   readonly external: boolean;
+  readonly maxExcessEntries: number;
 }
 
 function positiveInt(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -102,6 +103,7 @@ export function resolveOptions(options: UploadConfigOptions = {}): ResolvedOptio
     chunkTimeout:
       options.chunkTimeout === 'auto' || options.chunkTimeout === undefined ? 'auto' : positiveInt('chunkTimeout', options.chunkTimeout, 0),
     autoUpload: options.autoUpload === true,
+    maxExcessEntries: options.maxExcessEntries === undefined ? MAX_EXCESS_ENTRIES : positiveInt('maxExcessEntries', options.maxExcessEntries, 0, 100_000),
     external: typeof options.external === 'function',
   };
 }

@@ -13,7 +13,6 @@ import {
   autoChunkSize,
   autoChunkTimeout,
   entryFromClient,
-  MAX_EXCESS_ENTRIES,
   resolveOptions,
   validateEntry,
   type EntryState,
@@ -45,6 +44,8 @@ export interface UploadHost {
   /** The upload temp folder (created on first use). */
   tmpDir(): Promise<string>;
   readonly maxUploadChannels?: number;
+  /** Lifetime of preflight tokens. Default {@link UPLOAD_TOKEN_TTL_MS}. */
+  readonly tokenTtlMs?: number;
   /** The built-in resumable receiver, for `chunkedUpload()` presigns. */
   readonly receiver?: ReceiverLink;
 }
@@ -234,7 +235,7 @@ export class UploadManager implements UploadApi {
   #putEntries(state: ConfigState, list: readonly unknown[]): void {
     const known = new Set(state.entries.map((e) => e.ref));
     const fresh: EntryState[] = [];
-    const cap = state.options.maxEntries + MAX_EXCESS_ENTRIES;
+    const cap = state.options.maxEntries + state.options.maxExcessEntries;
     for (const raw of list) {
       const entry = entryFromClient(raw, state);
       if (!entry || known.has(entry.ref)) continue;
@@ -409,7 +410,7 @@ export class UploadManager implements UploadApi {
   #token(state: ConfigState, entry: EntryState): string {
     if (!this.#host) throw new InletError('INLET_ERR_UPLOAD_OPTION', 'uploads need a server (no upload host).');
     const data: UploadTokenData = { v: this.#owner.id, n: this.nonce, c: state.ref, e: entry.ref };
-    return this.#host.signer.sign('upload', data, UPLOAD_TOKEN_TTL_MS);
+    return this.#host.signer.sign('upload', data, this.#host.tokenTtlMs ?? UPLOAD_TOKEN_TTL_MS);
   }
 
   /** Handles a `progress` push. */

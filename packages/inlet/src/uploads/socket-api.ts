@@ -71,6 +71,11 @@ export interface UploadConfigOptions {
    * each chunk's reply). Default `'auto'`: enough for a chunk at 1 Mbit/s, at least 10 s.
    */
   chunkTimeout?: number | 'auto';
+  /**
+   * Entries kept beyond `maxEntries` (so the UI can show them with `too_many_files`);
+   * more in one change event are ignored. Default 50.
+   */
+  maxExcessEntries?: number;
   /** Upload as soon as files are selected. */
   autoUpload?: boolean;
   /** Called on every progress update and on failures. */

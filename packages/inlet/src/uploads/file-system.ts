@@ -5,7 +5,7 @@
  */
 import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { extname, resolve, sep } from 'node:path';
@@ -88,48 +88,81 @@ function fitBytes(text: string, bytes: number): string {
 /** Most names tried before giving up (`a.png`, `a (1).png`, …). */
 const MAX_NAME_TRIES = 1000;
 
-async function reserve(dir: string, name: string): Promise<string> {
-  const clean = sanitizeFilename(name);
+function candidate(dir: string, clean: string, n: number): string {
   const ext = extname(clean);
   const stem = clean.slice(0, clean.length - ext.length);
-  for (let n = 0; n < MAX_NAME_TRIES; n++) {
-    const suffix = n === 0 ? '' : ` (${n})`;
-    const candidate = safeJoin(dir, `${fitBytes(stem, MAX_STORED_NAME_BYTES - Buffer.byteLength(suffix + ext))}${suffix}${ext}`);
-    try {
-      const fh = await open(candidate, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
-      await fh.close();
-      return candidate;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
-  throw new InletError('INLET_ERR_UPLOAD_NO_FREE_NAME', `${clean} in ${dir}`);
+  const suffix = n === 0 ? '' : ` (${n})`;
+  return safeJoin(dir, `${fitBytes(stem, MAX_STORED_NAME_BYTES - Buffer.byteLength(suffix + ext))}${suffix}${ext}`);
 }
 
+const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
+
+/**
+ * Moves `src` into `dir`. The final name appears only with the whole content
+ * in place: a hard link claims the first free name atomically (it fails when
+ * the name is taken), so a crash leaves at most a hidden `.inlet-*.part` file.
+ * Across file systems the file is first copied to such a partial file beside
+ * the destination. File systems without hard links fall back to an exclusive
+ * create and a rename.
+ */
 async function moveInto(dir: string, name: string, src: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const dest = await reserve(dir, name);
+  const clean = sanitizeFilename(name);
+  let source = src;
+  let partial: string | undefined;
   try {
-    await rename(src, dest);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') {
+    for (let n = 0; n < MAX_NAME_TRIES; n++) {
+      const dest = candidate(dir, clean, n);
+      try {
+        await link(source, dest);
+      } catch (e) {
+        const code = errno(e);
+        if (code === 'EEXIST') continue;
+        if (code === 'EXDEV' && partial === undefined) {
+          partial = resolve(dir, `.inlet-${randomBytes(8).toString('hex')}.part`);
+          await copyFile(src, partial);
+          source = partial;
+          n--;
+          continue;
+        }
+        if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') {
+          const moved = await moveWithoutLinks(dir, clean, source);
+          if (source !== src) await unlink(src).catch(() => undefined);
+          partial = undefined;
+          return moved;
+        }
+        throw e;
+      }
+      await unlink(source).catch(() => undefined);
+      if (source !== src) await unlink(src).catch(() => undefined);
+      partial = undefined;
+      return dest;
+    }
+    throw new InletError('INLET_ERR_UPLOAD_NO_FREE_NAME', `${clean} in ${dir}`);
+  } finally {
+    if (partial !== undefined) await unlink(partial).catch(() => undefined);
+  }
+}
+
+async function moveWithoutLinks(dir: string, clean: string, source: string): Promise<string> {
+  for (let n = 0; n < MAX_NAME_TRIES; n++) {
+    const dest = candidate(dir, clean, n);
+    try {
+      const fh = await open(dest, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+      await fh.close();
+    } catch (e) {
+      if (errno(e) === 'EEXIST') continue;
+      throw e;
+    }
+    try {
+      await rename(source, dest);
+    } catch (e) {
       await unlink(dest).catch(() => undefined);
       throw e;
     }
-    // Another file system: copy beside the destination, then rename, so the
-    // final name never holds a partial file (even if the process dies).
-    const partial = resolve(dir, `.inlet-${randomBytes(8).toString('hex')}.part`);
-    try {
-      await copyFile(src, partial);
-      await rename(partial, dest);
-    } catch (copyError) {
-      await unlink(partial).catch(() => undefined);
-      await unlink(dest).catch(() => undefined);
-      throw copyError;
-    }
-    await unlink(src).catch(() => undefined);
+    return dest;
   }
-  return dest;
+  throw new InletError('INLET_ERR_UPLOAD_NO_FREE_NAME', `${clean} in ${dir}`);
 }
 
 /** The shared helpers object. */

@@ -24,6 +24,8 @@ fi
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [ ! -d node_modules ] || [ "${CI:-}" = true ]; then npm ci --no-audit --no-fund; fi
 npm run build
+npm run lint
+npx tsc -p tsconfig.test.json --noEmit
 
 # One throwaway Ceph RADOS Gateway for every S3 test (stopped on exit).
 if [ -f scripts/start-rgw.sh ] && [ -z "${S3_TEST_ENDPOINT:-}" ]; then

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { awaitChildReady } from '../support/child-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -58,54 +59,29 @@ export async function startChild(options: ChildOptions): Promise<ChildServer> {
     },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const gone = new Promise<void>((resolve) => {
-    child.on('exit', (code, signal) => {
-      exit = { code, signal };
-      resolve();
-    });
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-8000);
-  });
-  const first = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`child server did not start: ${stderr}`)), 60_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line) {
-        clearTimeout(timer);
-        resolve(JSON.parse(line) as { url: string; pid: number });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`child server exited with ${code}: ${stderr}`));
-    });
-  });
+  const ready = await awaitChildReady(child, 'child server', 60_000);
+  const first = ready;
   return {
-    url: first.url,
-    pid: first.pid,
-    exited: () => exit,
-    stderrTail: () => stderr,
+    url: ready.url,
+    pid: ready.pid,
+    exited: ready.exited,
+    stderrTail: ready.stderrTail,
     async stats({ gc = false, reset = false } = {}) {
       const q = new URLSearchParams({ ...(gc ? { gc: '1' } : {}), ...(reset ? { reset: '1' } : {}) });
       const res = await fetch(`${first.url}/__child/stats?${q}`);
       return (await res.json()) as ChildStats;
     },
     async stop() {
-      if (exit) return;
+      if (ready.exited()) return;
       child.stdin?.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await gone;
+      await ready.gone;
       clearTimeout(timer);
     },
     async kill() {
-      if (exit) return;
+      if (ready.exited()) return;
       child.kill('SIGKILL');
-      await gone;
+      await ready.gone;
     },
   };
 }

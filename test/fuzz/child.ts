@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { awaitChildReady } from '../support/child-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -63,45 +64,22 @@ export async function startChildServer(options: ChildOptions): Promise<ChildServ
       stdio: ['pipe', 'pipe', 'pipe'],
     },
   );
-  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  child.on('exit', (code, signal) => {
-    exit = { code, signal };
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-8000);
-  });
-  const first = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`fuzz server did not start: ${stderr}`)), 30_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line) {
-        clearTimeout(timer);
-        resolve(JSON.parse(line) as { url: string; pid: number });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`fuzz server exited with ${code}: ${stderr}`));
-    });
-  });
+  const ready = await awaitChildReady(child, 'fuzz server', 30_000);
+  const first = ready;
   return {
-    url: first.url,
-    pid: first.pid,
-    exited: () => exit,
-    stderrTail: () => stderr,
+    url: ready.url,
+    pid: ready.pid,
+    exited: ready.exited,
+    stderrTail: ready.stderrTail,
     async stats(gc = false) {
       const res = await fetch(`${first.url}/__fuzz/stats${gc ? '?gc=1' : ''}`);
       return (await res.json()) as ServerStats;
     },
     async stop() {
-      if (exit) return;
-      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      if (ready.exited()) return;
       child.stdin?.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await gone;
+      await ready.gone;
       clearTimeout(timer);
     },
   };

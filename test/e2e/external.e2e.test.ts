@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createLiveView, html, live_file_input, uploadErrorMessages } from 'inlet';
 import type { InletServer } from 'inlet/node';
-import { createS3Client, presignPost } from 'inlet-s3';
+import { presignPost } from 'inlet-s3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { s3Helpers } from '../../examples/s3.js';
 import { collectPageErrors, gotoLive, launchBrowser, startExample, type PageErrors } from '../support/browser.js';
-import { getS3TestEnv, RGW_SKIP_MESSAGE, type S3TestEnv } from '../support/rgw.js';
+import { getS3TestEnv, RGW_SKIP_MESSAGE, s3TestClient, type S3TestEnv } from '../support/rgw.js';
 import { makeRandomFile } from '../support/files.js';
 
 let root: string;
@@ -46,20 +46,18 @@ const progressStarted = () =>
 
 async function objectSha(key: string): Promise<string> {
   const env = s3env!;
-  const client = createS3Client({ endpoint: env.endpoint, region: env.region, credentials: { accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey } });
-  const out = await client.send(new GetObjectCommand({ Bucket: env.bucket, Key: key }));
+  const out = await s3TestClient(env).send(new GetObjectCommand({ Bucket: env.bucket, Key: key }));
   return sha(Buffer.from(await out.Body!.transformToByteArray()));
 }
 
 async function objectCount(): Promise<number> {
   const env = s3env!;
-  const client = createS3Client({ endpoint: env.endpoint, region: env.region, credentials: { accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey } });
-  return (await client.send(new ListObjectsV2Command({ Bucket: env.bucket }))).KeyCount ?? 0;
+  return (await s3TestClient(env).send(new ListObjectsV2Command({ Bucket: env.bucket }))).KeyCount ?? 0;
 }
 
 /** A view whose POST policy allows less than the view itself: S3, not Inlet, must refuse. */
 function strictPolicyView(env: S3TestEnv) {
-  const client = createS3Client({ endpoint: env.endpoint, region: env.region, credentials: { accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey } });
+  const client = s3TestClient(env);
   return createLiveView({
     mount: (socket) =>
       socket.allowUpload('files', {

@@ -132,18 +132,21 @@ export class Components {
   render(full: boolean): WireObject | undefined {
     let out: WireObject | undefined;
     const ctx = this.context();
-    for (let guard = 0; guard < 10_000; guard++) {
-      const state = [...this.#byCid.values()].find((s) => s.socket.dirty);
-      if (!state) break;
-      state.socket.dirty = false;
-      const template = state.definition.render(state.socket.assigns, { myself: state.cid });
-      const node = renderTemplate(template, ctx, true);
-      if (!startsWithElement(node)) {
-        throw new InletError('INLET_ERR_RENDER_COMPONENT', `Component "${state.socket.id}" (cid ${state.cid}).`);
+    // Rendering a component can place (and dirty) others: repeat until none is dirty.
+    for (let pass = 0; pass < 100; pass++) {
+      const dirty = [...this.#byCid.values()].filter((s) => s.socket.dirty);
+      if (dirty.length === 0) break;
+      for (const state of dirty) {
+        state.socket.dirty = false;
+        const template = state.definition.render(state.socket.assigns, { myself: state.cid });
+        const node = renderTemplate(template, ctx, true);
+        if (!startsWithElement(node)) {
+          throw new InletError('INLET_ERR_RENDER_COMPONENT', `Component "${state.socket.id}" (cid ${state.cid}).`);
+        }
+        const d: WireValue | undefined = full || !state.sent ? toWire(node) : diff(state.sent, node);
+        state.sent = node;
+        if (d !== undefined) (out ??= {})[state.cid] = d;
       }
-      const d: WireValue | undefined = full || !state.sent ? toWire(node) : diff(state.sent, node);
-      state.sent = node;
-      if (d !== undefined) (out ??= {})[state.cid] = d;
     }
     return out;
   }

@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // Tests are type-checked by tsc (tsconfig.test.json) and run by vitest; lint covers shipped code.
-  { ignores: ['**/dist/**', 'node_modules/**', 'packages/inlet-client/**', 'bench/**', 'examples/**', 'test/**', '**/*.test.ts', 'eslint.config.js', 'vitest.config.ts'] },
+  { ignores: ['**/dist/**', 'node_modules/**', 'packages/client/**', 'bench/**', 'examples/**', 'test/**', '**/*.test.ts', 'eslint.config.js', 'vitest.config.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -96,7 +96,7 @@ function startChild(name, script, env, ready) {
 }
 
 async function startServers() {
-  if (!existsSync(join(ROOT, 'packages/inlet/dist/server/index.js')) || !existsSync(join(ROOT, 'packages/inlet-client/dist/inlet-client.js'))) {
+  if (!existsSync(join(ROOT, 'packages/core/dist/server/index.js')) || !existsSync(join(ROOT, 'packages/client/dist/inlet-client.js'))) {
     throw new Error('Inlet is not built: run `npm run build` first');
   }
   const setup = spawnSync('bash', [join(ROOT, 'bench/core-lvjs/setup.sh')], { env: { ...process.env, BENCH_DIR }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -415,7 +415,7 @@ async function main() {
       rows.push({ figure: `  server CPU per event (/proc)`, unit: 'ms', inlet: w.Inlet.cpu, lvjs: w.LiveViewJS.cpu });
     }
     rows.push({ figure: 'join reply (full render of 1,000 rows)', unit: 'B', inlet: ws.joinBytes.Inlet, lvjs: ws.joinBytes.LiveViewJS });
-    if (br) console.log(`Chromium ${br.version}; clients: Inlet ${clientVersions(ROOT)} (official, via inlet-client); LiveViewJS ${clientVersions(BENCH_DIR)} (what it pins)\n`);
+    if (br) console.log(`Chromium ${br.version}; clients: Inlet ${clientVersions(ROOT)} (official, via @inletjs/client); LiveViewJS ${clientVersions(BENCH_DIR)} (what it pins)\n`);
     console.log('All times are medians; "ratio" is LiveViewJS / Inlet (above 1 = Inlet smaller or faster).\n');
     printTable(rows);
 

@@ -1,6 +1,6 @@
 // Throughput of the built-in chunk receiver, next to plain copies of the same bytes.
 //
-//   npx tsc -b packages/inlet packages/inlet-s3 && node bench/receiver.mjs
+//   npx tsc -b packages/core packages/s3 && node bench/receiver.mjs
 //
 // Settings (environment): BENCH_SIZE_MIB (default 256), BENCH_CHUNK_MIB (8),
 // BENCH_RUNS (3 rounds, the median is reported), BENCH_DIR (a dir on the disk to
@@ -85,7 +85,7 @@ async function main() {
   const runs = Number(process.env.BENCH_RUNS ?? 3);
   const size = sizeMiB * MiB;
   const chunk = chunkMiB * MiB;
-  const receiver = await import(moduleUrl(process.env.INLET_RECEIVER_MODULE, 'packages/inlet/dist/uploads/receiver/index.js'));
+  const receiver = await import(moduleUrl(process.env.INLET_RECEIVER_MODULE, 'packages/core/dist/uploads/receiver/index.js'));
 
   const dir = await mkdtemp(join(process.env.BENCH_DIR ?? tmpdir(), 'inlet-bench-'));
   let s3;
@@ -244,7 +244,7 @@ async function viaReceiver(receiver, store, source, size, chunk, client) {
 
 /** Opens a fresh bucket on the gateway, or resolves to undefined when there is none. */
 async function openS3() {
-  const s3 = await import(moduleUrl(process.env.INLET_S3_MODULE, 'packages/inlet-s3/dist/index.js'));
+  const s3 = await import(moduleUrl(process.env.INLET_S3_MODULE, 'packages/s3/dist/index.js'));
   const sdk = await import('@aws-sdk/client-s3');
   const gateway = await findGateway();
   if (!gateway) {

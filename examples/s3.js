@@ -1,5 +1,5 @@
 // S3 settings for the examples, from INLET_S3_* environment variables. The
-// AWS SDK (in inlet-s3) is loaded only when S3 is configured.
+// AWS SDK (in @inletjs/s3) is loaded only when S3 is configured.
 const env = process.env;
 
 /**
@@ -22,7 +22,7 @@ export function s3FromEnv(vars = env) {
 export function s3Helpers({ endpoint, region, bucket, accessKeyId, secretAccessKey, maxFileSize }) {
   let loaded;
   const load = () =>
-    (loaded ??= import('inlet-s3').then((m) => ({
+    (loaded ??= import('@inletjs/s3').then((m) => ({
       m,
       client: m.createS3Client({ endpoint, region, credentials: { accessKeyId, secretAccessKey } }),
     })));

@@ -1,5 +1,5 @@
 // Runs the example app: `npm start`, then open http://localhost:4000 (PORT overrides).
-import { createServer } from 'inlet/node';
+import { createServer } from 'inletjs/node';
 import { exampleOptions } from './app.js';
 
 const port = Number(process.env.PORT ?? 4000);

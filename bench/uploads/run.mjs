@@ -26,8 +26,8 @@ import { dirUsage, fix, HERE, median, MiB, procMem, randomFile, sampleRss, start
 import { lvjsRun, lvjsSetup, lvjsVersions, LVJS_SCRIPTS } from './lvjs.mjs';
 import { concurrentUploads } from './ws-clients.mjs';
 import { oneInFlight, startRawServer } from './ws-raw.mjs';
-import { DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_TIMEOUT, autoChunkSize, autoChunkTimeout } from 'inlet';
-import { DEFAULT_MAX_FRAME_BYTES } from 'inlet/node';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_TIMEOUT, autoChunkSize, autoChunkTimeout } from 'inletjs';
+import { DEFAULT_MAX_FRAME_BYTES } from 'inletjs/node';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -103,7 +103,7 @@ function sortedRange(xs) {
 }
 
 async function main() {
-  if (!existsSync(join(ROOT, 'packages/inlet/dist/index.js')) || !existsSync(join(ROOT, 'packages/inlet-client/dist/inlet-client.js'))) {
+  if (!existsSync(join(ROOT, 'packages/core/dist/index.js')) || !existsSync(join(ROOT, 'packages/client/dist/inlet-client.js'))) {
     throw new Error('Inlet is not built: run `npm run build` first');
   }
   for (const d of [BENCH_DIR, DATA_DIR, WORK]) mkdirSync(d, { recursive: true });
@@ -143,7 +143,7 @@ async function main() {
     head: git('rev-parse', '--short', 'HEAD'),
     changedUnderPackages: git('status', '--porcelain', '--', 'packages').split('\n').filter(Boolean).length,
     distBuiltAt: new Date(
-      Math.max(...readdirSync(join(ROOT, 'packages/inlet/dist'), { recursive: true }).map((f) => statSync(join(ROOT, 'packages/inlet/dist', f)).mtimeMs)),
+      Math.max(...readdirSync(join(ROOT, 'packages/core/dist'), { recursive: true }).map((f) => statSync(join(ROOT, 'packages/core/dist', f)).mtimeMs)),
     ).toISOString(),
   };
   R.machine = {
@@ -152,7 +152,7 @@ async function main() {
     cores: cpus().length,
     cpu: cpus()[0]?.model ?? '?',
     memGiB: +(totalmem() / 2 ** 30).toFixed(1),
-    inlet: pkg('packages/inlet/package.json'),
+    inlet: pkg('packages/core/package.json'),
     lvClient: pkg('node_modules/phoenix_live_view/package.json'),
     ws: pkg('node_modules/ws/package.json'),
     playwright: pkg('node_modules/playwright-core/package.json'),

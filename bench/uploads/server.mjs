@@ -25,8 +25,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createLiveView, html, live_file_input } from 'inlet';
-import { createServer } from 'inlet/node';
+import { createLiveView, html, live_file_input } from 'inletjs';
+import { createServer } from 'inletjs/node';
 
 const env = process.env;
 const OUT_DIR = env.OUT_DIR;

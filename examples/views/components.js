@@ -1,6 +1,6 @@
 // Stateful components: each card keeps its own count and handles its own
 // clicks (phx-target), and the parent can add and remove cards.
-import { createLiveComponent, createLiveView, html, liveComponent } from 'inlet';
+import { createLiveComponent, createLiveView, html, liveComponent } from 'inletjs';
 import { nav } from './layout.js';
 
 export const Card = createLiveComponent({

@@ -1,5 +1,5 @@
 // A counter: clicks update assigns, and only the count travels in the diff.
-import { createLiveView, html } from 'inlet';
+import { createLiveView, html } from 'inletjs';
 import { nav } from './layout.js';
 
 export const Counter = createLiveView({

@@ -2,7 +2,7 @@
 // receiver, on local disk or S3 multipart, and direct-to-S3 presigned POSTs.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { createLiveView, chunkedUpload, html, live_file_input, sanitizeFilename, uploadErrorMessages } from 'inlet';
+import { createLiveView, chunkedUpload, html, live_file_input, sanitizeFilename, uploadErrorMessages } from 'inletjs';
 import { flashes, nav } from './layout.js';
 
 const errors = (messages) => messages.map((m) => html`<p class="error">${m}</p>`);

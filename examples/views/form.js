@@ -1,5 +1,5 @@
 // A validated sign-up form: errors as you type (phx-change), a flash on submit.
-import { createLiveView, html } from 'inlet';
+import { createLiveView, html } from 'inletjs';
 import { flashes, nav } from './layout.js';
 
 function validate({ name = '', email = '' }) {

@@ -1,5 +1,5 @@
 // The examples' index page: one link per example.
-import { createLiveView, html } from 'inlet';
+import { createLiveView, html } from 'inletjs';
 import { link } from './layout.js';
 
 export const EXAMPLES = [

@@ -1,5 +1,5 @@
 // Shared page chrome for the examples: a nav bar and a flash area.
-import { html } from 'inlet';
+import { html } from 'inletjs';
 
 export const nav = () => html`<nav class="nav"><a data-phx-link="redirect" data-phx-link-state="push" href="/">Examples</a></nav>`;
 

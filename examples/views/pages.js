@@ -1,6 +1,6 @@
 // Two views that link to each other with live navigation (no page load),
 // plus a live patch within the first.
-import { createLiveView, html } from 'inlet';
+import { createLiveView, html } from 'inletjs';
 import { link, nav } from './layout.js';
 
 export const PageOne = createLiveView({

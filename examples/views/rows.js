@@ -1,6 +1,6 @@
 // 1,000 rows in a keyed comprehension. Updating one row, shuffling or
 // prepending sends only what changed (moves travel as indexes).
-import { createLiveView, html, repeat } from 'inlet';
+import { createLiveView, html, repeat } from 'inletjs';
 import { nav } from './layout.js';
 
 export const ROW_COUNT = 1000;

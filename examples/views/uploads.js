@@ -5,7 +5,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { createLiveView, html, live_file_input, live_img_preview, uploadErrorMessages } from 'inlet';
+import { createLiveView, html, live_file_input, live_img_preview, uploadErrorMessages } from 'inletjs';
 import { flashes, nav } from './layout.js';
 
 async function listFiles(dir) {

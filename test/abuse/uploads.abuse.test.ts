@@ -19,11 +19,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { createLiveView, html, live_file_input, TmpFileWriter } from 'inlet';
-import { createServer, type InletServer } from 'inlet/node';
+import { createLiveView, html, live_file_input, TmpFileWriter } from 'inletjs';
+import { createServer, type InletServer } from 'inletjs/node';
 import { afterAll, beforeAll, describe as suite, expect, it } from 'vitest';
 import { exampleOptions } from '../../examples/app.js';
-import { Signer } from '../../packages/inlet/src/live/tokens.js';
+import { Signer } from '../../packages/core/src/live/tokens.js';
 import { startChild, type ChildServer } from '../faults/child.js';
 import {
   count,

@@ -4,8 +4,8 @@
  * the HTML must equal the server's full render of its new state.
  */
 import fc from 'fast-check';
-import { createLiveView, html, repeat } from 'inlet';
-import { mountLive, type LiveTestView } from 'inlet/testing';
+import { createLiveView, html, repeat } from 'inletjs';
+import { mountLive, type LiveTestView } from 'inletjs/testing';
 import { describe, expect, it } from 'vitest';
 import { routes } from '../../examples/app.js';
 import { conformanceObserver } from '../support/conformance.js';

@@ -5,8 +5,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryWriter, TmpFileWriter } from 'inlet';
-import { writerConformanceCases } from 'inlet/testing';
+import { MemoryWriter, TmpFileWriter } from 'inletjs';
+import { writerConformanceCases } from 'inletjs/testing';
 import { describe, it } from 'vitest';
 
 const dir = await mkdtemp(join(tmpdir(), 'inlet-writer-'));

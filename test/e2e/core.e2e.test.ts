@@ -4,8 +4,8 @@
  * live patches and navigation, keyed-list updates, and reconnects.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { renderToString, type Template } from 'inlet';
-import type { InletServer } from 'inlet/node';
+import { renderToString, type Template } from 'inletjs';
+import type { InletServer } from 'inletjs/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   collectPageErrors,

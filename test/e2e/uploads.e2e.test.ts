@@ -8,7 +8,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import type { InletServer } from 'inlet/node';
+import type { InletServer } from 'inletjs/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { collectPageErrors, gotoLive, launchBrowser, startExample, type PageErrors } from '../support/browser.js';
 import { makeRandomFile, sha256OfFile } from '../support/files.js';

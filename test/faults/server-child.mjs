@@ -15,7 +15,7 @@
 // first. Exits when stdin closes, so it never outlives its test.
 import { readdirSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createServer } from 'inlet/node';
+import { createServer } from 'inletjs/node';
 import { exampleOptions } from '../../examples/app.js';
 import { createFaultView, createSlowView } from './views.mjs';
 

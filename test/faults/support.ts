@@ -8,8 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { mergeDiff, resolveTemplates, toHtml } from 'inlet/testing';
-import { encodeBinaryPush } from '../../packages/inlet/src/protocol/frames.js';
+import { mergeDiff, resolveTemplates, toHtml } from 'inletjs/testing';
+import { encodeBinaryPush } from '../../packages/core/src/protocol/frames.js';
 import { fetchPage, PhoenixClient, type Frame, type PageInfo } from '../support/phoenix-ws.js';
 import { confRefOf, UploadSession } from '../support/upload-client.js';
 

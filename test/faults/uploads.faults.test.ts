@@ -29,11 +29,11 @@ import { request } from 'node:http';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { createLiveView, html, live_file_input } from 'inlet';
-import { createServer, type InletServer } from 'inlet/node';
+import { createLiveView, html, live_file_input } from 'inletjs';
+import { createServer, type InletServer } from 'inletjs/node';
 import { afterAll, beforeAll, describe as suite, expect, it } from 'vitest';
 import { exampleOptions } from '../../examples/app.js';
-import { DiskChunkStore, TransientStoreError, type ChunkBody, type ChunkStore, type ChunkStoreSession } from '../../packages/inlet/src/uploads/receiver/index.js';
+import { DiskChunkStore, TransientStoreError, type ChunkBody, type ChunkStore, type ChunkStoreSession } from '../../packages/core/src/uploads/receiver/index.js';
 import { startChild, type ChildServer } from './child.js';
 import { count, describe, eventually, inline, LiveClient, LONG, mib, prng, rss, sha, sleep, table, walk } from './support.js';
 // A plain JS module, shared with the child server.

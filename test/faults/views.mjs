@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createLiveView, html, live_file_input, TmpFileWriter, uploadErrorMessages } from 'inlet';
+import { createLiveView, html, live_file_input, TmpFileWriter, uploadErrorMessages } from 'inletjs';
 
 export function sha256File(path) {
   return new Promise((resolve, reject) => {

@@ -17,7 +17,7 @@ export interface ServerStats {
   readonly heapUsed: number;
   /** Log lines by kind (ids and numbers blanked). */
   readonly logs: Record<string, number>;
-  /** Logged errors by where they were thrown: `inlet` (packages/), `app` (examples/), `other`. */
+  /** Logged errors by where they were thrown: `inletjs` (packages/), `app` (examples/), `other`. */
   readonly thrownIn: Record<string, number>;
   readonly samples: readonly { where?: string; message: string; error?: string }[];
   /** Keys found on Object.prototype (prototype pollution), normally none. */

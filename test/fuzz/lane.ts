@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fetchPage } from '../support/phoenix-ws.js';
-import type { Signer } from '../../packages/inlet/src/live/tokens.js';
+import type { Signer } from '../../packages/core/src/live/tokens.js';
 import { FuzzSocket, SilenceError, describe, type Answer, type Send } from './fuzz-socket.js';
 import type { Tally } from './tally.js';
 

@@ -26,7 +26,7 @@
  *
  * Layout: server.mjs (the child: example app + /__fuzz/stats) runs on the
  * TypeScript sources through register-ts.mjs/ts-hooks.mjs, with vitest's
- * aliases, so it never tests a stale packages/inlet/dist; child.ts starts
+ * aliases, so it never tests a stale packages/core/dist; child.ts starts
  * it; lane.ts (one socket, the oracle per frame) and fuzz-socket.ts (raw
  * frames, answer matching); the case kinds in cases.ts (frames),
  * cases-channels.ts (joins, events, lifecycle, flood), cases-uploads.ts and
@@ -37,7 +37,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Signer } from '../../packages/inlet/src/live/tokens.js';
+import { Signer } from '../../packages/core/src/live/tokens.js';
 import { fetchPage, PhoenixClient } from '../support/phoenix-ws.js';
 import { FRAME_KINDS, type Kind } from './cases.js';
 import { CHANNEL_KINDS } from './cases-channels.js';

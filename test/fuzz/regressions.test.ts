@@ -12,14 +12,14 @@
  * (A frame queued behind an event that crashes its view is covered by the
  * phx_error of that channel instance, so that case is not silence.)
  *
- * Cause (packages/inlet/src/protocol/connection.ts, #dispatch): frames of a
+ * Cause (packages/core/src/protocol/connection.ts, #dispatch): frames of a
  * topic are queued on its slot; a queued task finds `slot.channel` unset
  * (the leave ran, or the join failed) and returns without any reply.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type InletServer } from 'inlet/node';
+import { createServer, type InletServer } from 'inletjs/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleOptions } from '../../examples/app.js';
 import { fetchPage, PhoenixClient, type Frame } from '../support/phoenix-ws.js';

@@ -8,7 +8,7 @@
 // figures at GET /__fuzz/stats (RSS, heap, what the server logged, grouped by
 // kind, with a few samples); `?gc=1` collects garbage first. Exits when its
 // stdin closes, so it never outlives the test.
-import { createServer } from 'inlet/node';
+import { createServer } from 'inletjs/node';
 import { exampleOptions } from '../../examples/app.js';
 
 const env = process.env;
@@ -32,13 +32,13 @@ const thrownIn = { inlet: 0, app: 0, ws: 0, 'by-design': 0, other: 0 };
 /**
  * Where an error was thrown: `by-design` for the documented crash of a view
  * without handleEvent (as Phoenix's UndefinedFunctionError), else the first
- * stack frame with a file path: `inlet` (packages/), `app` (examples/), `ws`.
+ * stack frame with a file path: `inletjs` (packages/), `app` (examples/), `ws`.
  */
 function origin(error) {
   if (/^view has no handleEvent/.test(error.message)) return 'by-design';
   const frame = String(error?.stack ?? '').split('\n').find((l) => /\bat\b.*(file:|\/)/.test(l)) ?? '';
   if (frame.includes('/examples/')) return 'app';
-  if (frame.includes('/packages/')) return 'inlet';
+  if (frame.includes('/packages/')) return 'inletjs';
   if (frame.includes('/node_modules/ws/')) return 'ws';
   return 'other';
 }

@@ -4,7 +4,7 @@
  * with a wrong one.
  */
 import fc from 'fast-check';
-import { Signer } from '../../packages/inlet/src/live/tokens.js';
+import { Signer } from '../../packages/core/src/live/tokens.js';
 import { anyValue, nastyString } from './gen.js';
 
 const WRONG_SIGNER = new Signer('not-the-server-secret-0123456789abcdef');

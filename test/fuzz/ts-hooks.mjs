@@ -1,9 +1,9 @@
 // Module hooks that let plain `node` run Inlet's TypeScript sources, the way
-// vitest does (same aliases as vitest.config.ts): `inlet`, `inlet/node`,
-// `inlet/testing` and `inlet-s3` map to packages/*/src, `.js` specifiers in
+// vitest does (same aliases as vitest.config.ts): `inletjs`, `inletjs/node`,
+// `inletjs/testing` and `@inletjs/s3` map to packages/*/src, `.js` specifiers in
 // TypeScript files map to their `.ts` siblings, and `.ts` files are stripped
 // of types by esbuild. The fuzz server uses them so that it always runs the
-// current sources, never a stale packages/inlet/dist.
+// current sources, never a stale packages/core/dist.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +11,10 @@ import { transform } from 'esbuild';
 
 const root = new URL('../../', import.meta.url);
 const ALIASES = {
-  inlet: 'packages/inlet/src/index.ts',
-  'inlet/node': 'packages/inlet/src/server/index.ts',
-  'inlet/testing': 'packages/inlet/src/testing/index.ts',
-  'inlet-s3': 'packages/inlet-s3/src/index.ts',
+  inletjs: 'packages/core/src/index.ts',
+  'inletjs/node': 'packages/core/src/server/index.ts',
+  'inletjs/testing': 'packages/core/src/testing/index.ts',
+  '@inletjs/s3': 'packages/s3/src/index.ts',
 };
 
 export async function resolve(specifier, context, next) {

@@ -3,8 +3,8 @@
  * kind of bad input from the core issue. Bad input must get an error reply,
  * a phx_error or a closed socket, and never disturb other views.
  */
-import { createLiveView, html } from 'inlet';
-import { createServer, type InletServer } from 'inlet/node';
+import { createLiveView, html } from 'inletjs';
+import { createServer, type InletServer } from 'inletjs/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleOptions, routes } from '../../examples/app.js';
 import { fetchPage, PhoenixClient } from '../support/phoenix-ws.js';

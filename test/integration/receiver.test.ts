@@ -22,7 +22,7 @@ import {
   type ChunkStoreSession,
   type ReceiverHandlerOptions,
   type SessionRegistryOptions,
-} from '../../packages/inlet/src/uploads/receiver/index.js';
+} from '../../packages/core/src/uploads/receiver/index.js';
 
 const KiB = 1024;
 const entry = { viewId: 'phx-F1', confRef: '0', entryRef: '0' };

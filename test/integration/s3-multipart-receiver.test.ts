@@ -7,12 +7,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3MultipartStore, type S3UploadMeta } from '../../packages/inlet-s3/src/index.js';
+import { S3MultipartStore, type S3UploadMeta } from '../../packages/s3/src/index.js';
 import {
   SessionRegistry,
   createReceiverHandler,
   type ChunkStore,
-} from '../../packages/inlet/src/uploads/receiver/index.js';
+} from '../../packages/core/src/uploads/receiver/index.js';
 import { RGW_SKIP_MESSAGE, disposeS3TestEnv, getS3TestEnv, s3TestClient, type S3TestEnv } from '../support/rgw.js';
 
 const MiB = 1024 * 1024;

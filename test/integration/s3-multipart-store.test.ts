@@ -10,7 +10,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3MultipartStore, type S3ChunkBody } from '../../packages/inlet-s3/src/index.js';
+import { S3MultipartStore, type S3ChunkBody } from '../../packages/s3/src/index.js';
 import { RGW_SKIP_MESSAGE, disposeS3TestEnv, getS3TestEnv, s3TestClient, type S3TestEnv } from '../support/rgw.js';
 
 const MiB = 1024 * 1024;

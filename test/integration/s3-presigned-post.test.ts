@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { presignPost, type S3PresignedPost } from '../../packages/inlet-s3/src/index.js';
+import { presignPost, type S3PresignedPost } from '../../packages/s3/src/index.js';
 import { RGW_SKIP_MESSAGE, disposeS3TestEnv, getS3TestEnv, s3TestClient, type S3TestEnv } from '../support/rgw.js';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');

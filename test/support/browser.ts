@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
-import { createServer, type InletServer, type ServerOptions } from 'inlet/node';
+import { createServer, type InletServer, type ServerOptions } from 'inletjs/node';
 
 /** The only browser the tests use (apt package `chromium`). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';

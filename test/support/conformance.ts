@@ -3,7 +3,7 @@
  * reply and all later diffs must produce the same HTML as the server's own
  * full render of its new state.
  */
-import type { LiveTestView, ServerFrame } from 'inlet/testing';
+import type { LiveTestView, ServerFrame } from 'inletjs/testing';
 import { OfficialRendered } from './official-rendered.js';
 
 interface LiveChannelLike {

@@ -33,7 +33,7 @@ import {
   PutBucketCorsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../packages/inlet-s3/src/index.js';
+import { createS3Client } from '../../packages/s3/src/index.js';
 
 /** Why S3 tests skip on a machine without Ceph. */
 export const RGW_SKIP_MESSAGE = 'radosgw not installed: run scripts/start-rgw.sh (see docs)';

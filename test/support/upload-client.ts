@@ -3,7 +3,7 @@
  * performs them: change event with `uploads`, preflight, `lvu:` join, binary
  * chunks one at a time, progress pushes.
  */
-import { encodeBinaryPush } from '../../packages/inlet/src/protocol/frames.js';
+import { encodeBinaryPush } from '../../packages/core/src/protocol/frames.js';
 import type { PhoenixClient } from './phoenix-ws.js';
 
 export interface FileDesc {

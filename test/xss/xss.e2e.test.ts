@@ -27,8 +27,8 @@
  * made U+FFFD, one leading newline of a textarea dropped).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createLiveComponent, createLiveView, html, live_file_input, live_img_preview, liveComponent, repeat, safe, uploadErrorMessages, type Template } from 'inlet';
-import { createServer, type InletServer } from 'inlet/node';
+import { createLiveComponent, createLiveView, html, live_file_input, live_img_preview, liveComponent, repeat, safe, uploadErrorMessages, type Template } from 'inletjs';
+import { createServer, type InletServer } from 'inletjs/node';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { collectPageErrors, gotoLive, launchBrowser, type PageErrors } from '../support/browser.js';
 import { VECTORS } from './vectors.js';

@@ -1,5 +1,5 @@
 /**
- * `inlet/testing`: drive a live view in-process, through the real channel
+ * `inletjs/testing`: drive a live view in-process, through the real channel
  * code and serializer, with no network and no browser.
  *
  * @example

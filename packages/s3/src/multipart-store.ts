@@ -4,7 +4,7 @@
  * completes the upload, expiry or cancellation aborts it.
  *
  * It matches the receiver's `ChunkStore` interface structurally, so this
- * package does not depend on `inlet`.
+ * package does not depend on `inletjs`.
  */
 import {
   AbortMultipartUploadCommand,
@@ -26,14 +26,14 @@ export const DEFAULT_MAX_PART_BYTES = 64 * 1024 * 1024;
 /** Key prefix of uploaded objects by default. */
 export const DEFAULT_KEY_PREFIX = 'uploads/';
 
-/** What the receiver tells a store about a session (structurally the same as `inlet`'s `ChunkStoreSession`). */
+/** What the receiver tells a store about a session (structurally the same as `inletjs`'s `ChunkStoreSession`). */
 export interface S3ChunkSession {
   readonly id: string;
   readonly total: number;
   readonly contentType: string | undefined;
 }
 
-/** The bytes of one write (structurally the same as `inlet`'s `ChunkBody`). */
+/** The bytes of one write (structurally the same as `inletjs`'s `ChunkBody`). */
 export interface S3ChunkBody extends AsyncIterable<Uint8Array> {
   readonly length: number;
 }

@@ -3,7 +3,7 @@
  * persists the bytes of one upload session; the receiver decides which bytes
  * are new, serialises writes per session and maps store failures to HTTP
  * answers. Implementations: {@link DiskChunkStore} here, `S3MultipartStore`
- * in the `inlet-s3` package.
+ * in the `@inletjs/s3` package.
  */
 
 /** What a store learns about the upload it is writing. */

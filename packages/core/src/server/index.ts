@@ -1,5 +1,5 @@
 /**
- * `inlet/node`: serves an Inlet app with node:http and ws. This is the only
+ * `inletjs/node`: serves an Inlet app with node:http and ws. This is the only
  * module that touches HTTP and WebSocket APIs.
  */
 import { randomBytes } from 'node:crypto';
@@ -93,7 +93,7 @@ export interface InletServer {
 
 function clientBundlePath(): string {
   const require = createRequire(import.meta.url);
-  return dirname(require.resolve('inlet-client/package.json'));
+  return dirname(require.resolve('@inletjs/client/package.json'));
 }
 
 /**

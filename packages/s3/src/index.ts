@@ -1,10 +1,10 @@
 /**
- * inlet-s3: S3 storage for Inlet uploads. Presigned POST policies for the
+ * @inletjs/s3: S3 storage for Inlet uploads. Presigned POST policies for the
  * direct-to-S3 flow, and a multipart chunk store for the built-in receiver.
- * Owns the `@aws-sdk/*` dependencies so the `inlet` core never loads them.
+ * Owns the `@aws-sdk/*` dependencies so the `inletjs` core never loads them.
  *
  * @example
- * import { createS3Client, presignPost, S3MultipartStore } from 'inlet-s3';
+ * import { createS3Client, presignPost, S3MultipartStore } from '@inletjs/s3';
  */
 export {
   DEFAULT_S3_CONNECTION_TIMEOUT_MS,

@@ -19,4 +19,26 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  {
+    // The import direction of style.md: protocol/ and render/ are leaves, and live/ knows
+    // nothing of uploads/ at run time (uploads plug in through live/extensions.ts).
+    files: ['packages/core/src/live/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../uploads/*', '../server/*', '../testing/*'], allowTypeImports: true, message: 'live/ must not depend on uploads/, server/ or testing/ at run time.' }] },
+      ],
+    },
+  },
+  {
+    files: ['packages/core/src/protocol/**/*.ts', 'packages/core/src/render/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../live/*', '../uploads/*', '../server/*', '../testing/*'], message: 'protocol/ and render/ are leaves.' }] },
+      ],
+    },
+  },
 );

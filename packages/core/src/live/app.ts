@@ -5,10 +5,9 @@
  */
 import { escapeHtml } from '../render/escape.js';
 import type { ChannelRouter } from '../protocol/channel.js';
-import { joinUploadChannel } from '../uploads/upload-channel.js';
-import type { UploadHost } from '../uploads/manager.js';
+import { routeChannels, type AppServices, type ChannelKind, type ViewExtension } from './extensions.js';
 import { ViewInstance } from './instance.js';
-import { joinLiveChannel, LiveChannel } from './live-channel.js';
+import { joinLiveChannel } from './live-channel.js';
 import type { Params } from './params.js';
 import { MemoryPubSub, type PubSub } from './pubsub.js';
 import { Router } from './router.js';
@@ -63,7 +62,10 @@ export interface LiveAppOptions {
   readonly secret: string;
   readonly pubsub?: PubSub;
   readonly layout?: Layout;
-  readonly uploadHost?: Omit<UploadHost, 'signer'>;
+  /** Per-view extensions (e.g. uploads), created for every view instance. */
+  readonly extensions?: readonly ViewExtension[];
+  /** Channel kinds served besides the app's own `lv:` views (e.g. `lvu:` upload channels). */
+  readonly channels?: readonly ChannelKind[];
   /** Path the client bundle is served at. */
   readonly clientPath: string;
   /** Custom `<script>` tags replacing the default boot script (for hooks, uploaders). */
@@ -78,12 +80,14 @@ export type PageResult =
   | { readonly status: 302; readonly location: string }
   | { readonly status: 404 };
 
-export class LiveApp {
+export class LiveApp implements AppServices {
   readonly router: Router<LiveView<object>>;
   readonly signer: Signer;
   readonly pubsub: PubSub;
-  readonly uploadHost?: UploadHost;
+  readonly extensions: readonly ViewExtension[];
   readonly log: (message: string, error?: unknown) => void;
+  /** Routes socket topics to channels: `lv:*` views, then the registered kinds. */
+  readonly channelRouter: ChannelRouter;
   readonly #options: LiveAppOptions;
 
   constructor(options: LiveAppOptions) {
@@ -91,8 +95,10 @@ export class LiveApp {
     this.router = new Router(options.routes);
     this.signer = new Signer(options.secret);
     this.pubsub = options.pubsub ?? new MemoryPubSub();
-    this.uploadHost = options.uploadHost ? { ...options.uploadHost, signer: this.signer } : undefined;
+    this.extensions = options.extensions ?? [];
     this.log = options.log ?? ((m, e) => console.error(`[inlet] ${m}`, e ?? ''));
+    const live: ChannelKind = { prefix: 'lv:', join: (payload, ctx) => joinLiveChannel(this, payload, ctx) };
+    this.channelRouter = routeChannels([live, ...(options.channels ?? [])], this);
   }
 
   /** The CSRF token for a browser identified by `csrfSecret` (a random cookie value). */
@@ -119,6 +125,8 @@ export class LiveApp {
       connected: false,
       router: this.router,
       pubsub: this.pubsub,
+      app: this,
+      extensions: this.extensions,
     });
     const params: Params = { ...Object.fromEntries(url.searchParams), ...match.params };
     try {
@@ -143,17 +151,4 @@ export class LiveApp {
       await instance.stop();
     }
   }
-
-  /** Routes socket topics to channels: `lv:*` views, `lvu:*` uploads. */
-  readonly channelRouter: ChannelRouter = (topic) => {
-    if (topic.startsWith('lv:') && topic.length > 3) return (payload, ctx) => joinLiveChannel(this, payload, ctx);
-    if (topic.startsWith('lvu:') && topic.length > 4) {
-      return (payload, ctx) =>
-        joinUploadChannel(payload, ctx, this.signer, (viewId, c) => {
-          const channel = c.connection.channels.get(`lv:${viewId}`);
-          return channel instanceof LiveChannel ? channel.instance.uploads : undefined;
-        });
-    }
-    return undefined;
-  };
 }

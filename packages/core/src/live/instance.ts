@@ -5,13 +5,13 @@
 import { DIFF, type WireObject, type WireValue } from '../render/keys.js';
 import { renderTemplate, treeToHtml, type RNode } from '../render/tree.js';
 import { diff, toWire } from '../render/wire.js';
-import { UploadManager, type UploadHost } from '../uploads/manager.js';
 import { Components } from './component.js';
+import type { AppServices, ExtensionInstance, ViewExtension } from './extensions.js';
 import { decodeForm, type Params } from './params.js';
 import type { PubSub } from './pubsub.js';
 import type { Router } from './router.js';
 import { LiveViewSocket, type Effects, type Navigation } from './socket.js';
-import type { LiveEvent, LiveView, Session } from './view.js';
+import type { LiveEvent, LiveView, RenderMeta, Session } from './view.js';
 
 /** Most patches one callback may chain (a patch whose handleParams patches again, …). */
 const MAX_PATCH_CHAIN = 8;
@@ -34,7 +34,10 @@ export interface InstanceOptions {
   readonly connected: boolean;
   readonly router: Router<LiveView<object>>;
   readonly pubsub: PubSub;
-  readonly uploadHost?: UploadHost;
+  /** What the app offers extensions (signer, log). */
+  readonly app: AppServices;
+  /** Per-view extensions (uploads, …), each given its own state in this instance. */
+  readonly extensions?: readonly ViewExtension[];
   /** Signs flash for navigation; absent in the HTTP render. */
   readonly signFlash?: (flash: Record<string, string>) => string;
   /** Called with unsolicited outcomes (from handleInfo, timers, uploads). */
@@ -47,7 +50,7 @@ export class ViewInstance {
   readonly id: string;
   readonly socket: LiveViewSocket<object>;
   readonly components: Components;
-  readonly uploads: UploadManager;
+  readonly #extensions = new Map<string, ExtensionInstance>();
   #url: URL;
   readonly #options: InstanceOptions;
   readonly #subscriptions = new Map<string, () => void>();
@@ -61,11 +64,10 @@ export class ViewInstance {
     this.#options = options;
     this.id = options.id;
     this.#url = options.url;
-    this.uploads = new UploadManager(this, options.uploadHost);
     this.socket = new LiveViewSocket<object>({
       id: options.id,
       connected: options.connected,
-      uploads: this.uploads,
+      extension: (name) => this.#extensions.get(name),
       subscribe: (topic) => this.#subscribe(topic),
       unsubscribe: (topic) => {
         this.#subscriptions.get(topic)?.();
@@ -78,6 +80,26 @@ export class ViewInstance {
       pushEvent: (event, payload) => this.socket.pushEvent(event, payload),
       sendInfo: (info) => this.#sendInfo(info),
     });
+    const host = {
+      id: options.id,
+      connected: options.connected,
+      socket: this.socket,
+      app: options.app,
+      update: (fn: () => Promise<void> | void) => this.update(fn),
+    };
+    for (const extension of options.extensions ?? []) this.#extensions.set(extension.name, extension.create(host));
+  }
+
+  /** The state of the extension registered as `name` (e.g. `'uploads'`), if any. */
+  extension<T extends ExtensionInstance>(name: string): T | undefined {
+    return this.#extensions.get(name) as T | undefined;
+  }
+
+  /** Whether any extension's state changed since the last render (forces one). */
+  #extensionsTouched(): boolean {
+    let touched = false;
+    for (const ext of this.#extensions.values()) if (ext.touched?.()) touched = true;
+    return touched;
   }
 
   get url(): URL {
@@ -178,12 +200,8 @@ export class ViewInstance {
   }
 
   #renderRoot(): RNode {
-    const meta = {
-      csrfToken: this.#options.csrfToken,
-      uploads: this.uploads.views(),
-      connected: this.#options.connected,
-      url: this.#url,
-    };
+    let meta: RenderMeta = { csrfToken: this.#options.csrfToken, uploads: {}, connected: this.#options.connected, url: this.#url };
+    for (const ext of this.#extensions.values()) if (ext.renderMeta) meta = { ...meta, ...ext.renderMeta() };
     const template = this.#options.view.render(this.socket.assigns, meta);
     return renderTemplate(template, this.components.context());
   }
@@ -247,9 +265,7 @@ export class ViewInstance {
     const name = typeof payload.event === 'string' ? payload.event : '';
     const type = typeof payload.type === 'string' ? payload.type : '';
     const fields = eventFields(type, payload.value, payload.meta);
-    if (type === 'form' && isPlainObject(payload.uploads)) {
-      this.uploads.registerFromChange(payload.uploads, typeof payload.cid === 'number' ? payload.cid : undefined);
-    }
+    for (const ext of this.#extensions.values()) ext.beforeEvent?.(payload);
     const event: LiveEvent = { ...fields, type: name };
     if (name === 'lv:clear-flash') {
       const key = typeof fields.key === 'string' ? fields.key : undefined;
@@ -258,11 +274,27 @@ export class ViewInstance {
     }
     if (typeof payload.cid === 'number' && this.components.has(payload.cid)) {
       await this.components.handleEvent(payload.cid, event);
-      return this.finish(this.uploads.touched());
+      return this.finish(this.#extensionsTouched());
     }
     if (!this.#options.view.handleEvent) throw new Error(`view has no handleEvent for "${name}"`);
     await this.#options.view.handleEvent(event, this.socket);
-    return this.finish(this.uploads.touched());
+    return this.finish(this.#extensionsTouched());
+  }
+
+  /**
+   * Handles an `lv:` event that an extension answers (e.g. `allow_upload`):
+   * its reply, and the outcome of what it changed. Undefined when no
+   * extension answers `event`.
+   */
+  async handleExtensionEvent(event: string, payload: Record<string, unknown>): Promise<{ reply: Record<string, unknown>; outcome: Outcome } | undefined> {
+    for (const ext of this.#extensions.values()) {
+      const events = ext.events;
+      const handler = events && Object.hasOwn(events, event) ? events[event] : undefined;
+      if (!handler) continue;
+      const reply = await handler(payload);
+      return { reply, outcome: await this.finish(this.#extensionsTouched()) };
+    }
+    return undefined;
   }
 
   /** Handles a `live_patch` push: the URL must belong to this view. */
@@ -287,7 +319,7 @@ export class ViewInstance {
       if (this.#stopped) return;
       try {
         await this.#options.view.handleInfo?.(info, this.socket);
-        this.#options.push?.(await this.finish(this.uploads.touched()));
+        this.#options.push?.(await this.finish(this.#extensionsTouched()));
       } catch (e) {
         this.#options.crash?.(e);
       }
@@ -300,7 +332,7 @@ export class ViewInstance {
       if (this.#stopped) return;
       try {
         await fn();
-        this.#options.push?.(await this.finish(this.uploads.touched()));
+        this.#options.push?.(await this.finish(this.#extensionsTouched()));
       } catch (e) {
         this.#options.crash?.(e);
       }
@@ -337,7 +369,7 @@ export class ViewInstance {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     // After the callback running now (a consume may be moving a file), not under it.
-    await this.run(() => this.uploads.release());
+    for (const ext of this.#extensions.values()) if (ext.release) await this.run(() => ext.release?.() ?? Promise.resolve());
     try {
       await this.#options.view.unmount?.(this.socket);
     } catch (e) {

@@ -2,7 +2,8 @@
  * The `lv:<id>` channel: verifies the join, mounts the view, and turns client
  * events into callbacks and replies (protocol.md §2.3–4).
  */
-import { error, ok, type Channel, type ChannelContext, type JoinResult, type Reply, type TerminateReason } from '../protocol/channel.js';
+import { error, ok, type Channel, type ChannelContext, type ConnectionInfo, type JoinResult, type Reply, type TerminateReason } from '../protocol/channel.js';
+import type { ExtensionInstance } from './extensions.js';
 import type { LiveApp } from './app.js';
 import { ViewInstance, type Outcome } from './instance.js';
 import type { Params } from './params.js';
@@ -54,7 +55,8 @@ export async function joinLiveChannel(app: LiveApp, payload: Record<string, unkn
     connected: true,
     router: app.router,
     pubsub: app.pubsub,
-    uploadHost: app.uploadHost,
+    app,
+    extensions: app.extensions,
     signFlash: (f) => app.signer.sign('flash', f, 60_000),
     push: (outcome) => joined.channel?.pushOutcome(outcome),
     crash: (e) => {
@@ -126,36 +128,34 @@ export class LiveChannel implements Channel {
         const outcome = await instance.run(() => instance.patch(url));
         return ok(outcome === 'other-view' ? { link_redirect: true } : response(outcome));
       }
-      case 'allow_upload':
-        return ok(
-          await instance.run(async () => {
-            const reply = await instance.uploads.preflight(payload);
-            const outcome = await instance.finish(instance.uploads.touched());
-            return outcome.diff ? { ...reply, diff: outcome.diff } : reply;
-          }),
-        );
-      case 'progress':
-        return ok(
-          response(
-            await instance.run(async () => {
-              await instance.uploads.progress(payload);
-              return instance.finish(instance.uploads.touched());
-            }),
-          ),
-        );
       case 'cids_will_destroy':
         instance.components.willDestroy(numbers(payload.cids));
         return ok();
       case 'cids_destroyed':
         return ok({ cids: instance.components.destroyed(numbers(payload.cids)) });
-      default:
-        return error({ reason: 'unknown_event', event: event.slice(0, 100) });
+      default: {
+        const handled = await instance.run(() => instance.handleExtensionEvent(event, payload));
+        if (!handled) return error({ reason: 'unknown_event', event: event.slice(0, 100) });
+        return ok({ ...handled.reply, ...response(handled.outcome) });
+      }
     }
   }
 
   terminate(_reason: TerminateReason): void {
     void this.instance.stop();
   }
+}
+
+/**
+ * The state of extension `name` in the view `viewId` joined on the same
+ * connection, e.g. the uploads of the view an upload channel belongs to.
+ *
+ * @example
+ * const uploads = viewExtension<UploadManager>(ctx.connection, viewId, 'uploads')
+ */
+export function viewExtension<T extends ExtensionInstance>(connection: ConnectionInfo, viewId: string, name: string): T | undefined {
+  const channel = connection.channels.get(`lv:${viewId}`);
+  return channel instanceof LiveChannel ? channel.instance.extension<T>(name) : undefined;
 }
 
 function numbers(v: unknown): number[] {

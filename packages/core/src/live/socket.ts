@@ -3,7 +3,11 @@
  * the effects a callback asks for (events, navigation, title, flash, reply).
  * The view instance reads and clears the effects after each callback.
  */
+import { InletError } from '../errors.js';
 import type { UploadApi } from '../uploads/socket-api.js';
+
+/** The name the uploads extension registers under (see `live/extensions.ts`). */
+export const UPLOADS_EXTENSION = 'uploads';
 
 export type Flash = Record<string, string>;
 
@@ -30,7 +34,8 @@ export interface SocketHost {
   unsubscribe(topic: string): void;
   broadcast(topic: string, message: unknown): void;
   sendInfo(info: unknown, delayMs?: number): void;
-  readonly uploads: UploadApi;
+  /** The view's state of the extension registered as `name`. */
+  extension(name: string): unknown;
 }
 
 const EFFECTS = Symbol('inlet.effects');
@@ -153,21 +158,26 @@ export class LiveViewSocket<A extends object = Record<string, unknown>> {
     this.#host.sendInfo(info, delayMs);
   }
 
-  // ---- uploads (see uploads/socket-api.ts) ----
+  // ---- uploads (the uploads extension; see uploads/socket-api.ts) ----
+
+  #uploads(): UploadApi {
+    const uploads = this.#host.extension(UPLOADS_EXTENSION) as UploadApi | undefined;
+    if (!uploads) throw new InletError('INLET_ERR_UPLOAD_OPTION', 'this app serves no uploads (the uploads extension is not registered).');
+    return uploads;
+  }
 
   /** Allows uploads under `name`. */
-  allowUpload: UploadApi['allowUpload'] = (name, options) => this.#host.uploads.allowUpload(name, options);
+  allowUpload: UploadApi['allowUpload'] = (name, options) => this.#uploads().allowUpload(name, options);
   /** Stops allowing uploads under `name`. */
-  disallowUpload: UploadApi['disallowUpload'] = (name) => this.#host.uploads.disallowUpload(name);
+  disallowUpload: UploadApi['disallowUpload'] = (name) => this.#uploads().disallowUpload(name);
   /** Cancels one entry. */
-  cancelUpload: UploadApi['cancelUpload'] = (name, ref) => this.#host.uploads.cancelUpload(name, ref);
+  cancelUpload: UploadApi['cancelUpload'] = (name, ref) => this.#uploads().cancelUpload(name, ref);
   /** Consumes every completed entry of `name`. */
-  consumeUploadedEntries: UploadApi['consumeUploadedEntries'] = (name, fn) => this.#host.uploads.consumeUploadedEntries(name, fn);
+  consumeUploadedEntries: UploadApi['consumeUploadedEntries'] = (name, fn) => this.#uploads().consumeUploadedEntries(name, fn);
   /** Consumes one completed entry. */
-  consumeUploadedEntry: UploadApi['consumeUploadedEntry'] = (name, entry, fn) =>
-    this.#host.uploads.consumeUploadedEntry(name, entry, fn);
+  consumeUploadedEntry: UploadApi['consumeUploadedEntry'] = (name, entry, fn) => this.#uploads().consumeUploadedEntry(name, entry, fn);
   /** `{ completed, inProgress }` entries of `name`. */
-  uploadedEntries: UploadApi['uploadedEntries'] = (name) => this.#host.uploads.uploadedEntries(name);
+  uploadedEntries: UploadApi['uploadedEntries'] = (name) => this.#uploads().uploadedEntries(name);
 
   /** @internal */
   [EFFECTS](): Effects {

@@ -16,6 +16,7 @@ import { Connection, DEFAULT_MAX_CHANNELS } from '../protocol/connection.js';
 import { CLOSE_CODES } from '../protocol/events.js';
 import { createUploadDir, DEFAULT_UPLOAD_TMP_BASE, sweepStaleUploadDirs, uploadDirPath } from '../uploads/tmp-dir.js';
 import { ReceiverLink } from '../uploads/chunked.js';
+import { uploadChannelKind, uploadsExtension } from '../uploads/extension.js';
 import { DiskChunkStore } from '../uploads/receiver/disk-store.js';
 import { createReceiverHandler, type ReceiverHandlerOptions } from '../uploads/receiver/http.js';
 import { SessionRegistry } from '../uploads/receiver/sessions.js';
@@ -128,12 +129,15 @@ export function createServer(options: ServerOptions): InletServer {
     clientPath: CLIENT_PATH,
     ...(options.sessionTtlMs !== undefined ? { sessionTtlMs: options.sessionTtlMs } : {}),
     log,
-    uploadHost: {
-      tmpDir: ensureUploadDir,
-      maxUploadChannels: options.maxUploadChannels,
-      ...(options.uploadTokenTtlMs !== undefined ? { tokenTtlMs: options.uploadTokenTtlMs } : {}),
-      receiver: new ReceiverLink(registry),
-    },
+    extensions: [
+      uploadsExtension({
+        tmpDir: ensureUploadDir,
+        maxUploadChannels: options.maxUploadChannels,
+        ...(options.uploadTokenTtlMs !== undefined ? { tokenTtlMs: options.uploadTokenTtlMs } : {}),
+        receiver: new ReceiverLink(registry),
+      }),
+    ],
+    channels: [uploadChannelKind],
   });
   const clientRoot = `${clientBundlePath()}/dist`;
   const sockets = new Set<WebSocket>();

@@ -11,6 +11,7 @@ import { LiveApp } from '../live/app.js';
 import type { LiveView } from '../live/view.js';
 import { Connection, type WebSocketLike } from '../protocol/connection.js';
 import { encodeBinaryPush } from '../protocol/frames.js';
+import { uploadChannelKind, uploadsExtension } from '../uploads/extension.js';
 import { createUploadDir } from '../uploads/tmp-dir.js';
 import { mergeDiff, resolveTemplates, toHtml } from './merge.js';
 
@@ -279,7 +280,8 @@ export async function mountLive(
     routes: config.routes,
     secret: options.secret ?? 'inlet-testing-secret-0123456789abcdef',
     clientPath: '/inlet/inlet-client.js',
-    uploadHost: { tmpDir: () => (dir ??= createUploadDir(options.uploadTmpDir)) },
+    extensions: [uploadsExtension({ tmpDir: () => (dir ??= createUploadDir(options.uploadTmpDir)) })],
+    channels: [uploadChannelKind],
     log: () => undefined,
   });
   const url = new URL(path, 'http://localhost');

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InletError } from '../errors.js';
+import { ENTRY_ERRORS } from './reasons.js';
 import type { UploadConfigOptions, UploadEntry, UploadErrorReason } from './socket-api.js';
 
 /** Default largest file: 8 MB, as LiveView. */
@@ -184,9 +185,9 @@ export function validateEntry(
   options: ResolvedOptions,
   validator?: (entry: UploadEntry) => UploadErrorReason | undefined | void,
 ): UploadErrorReason | undefined {
-  if (!Number.isSafeInteger(entry.clientSize) || entry.clientSize <= 0) return 'invalid_size';
-  if (entry.clientSize > options.maxFileSize) return 'too_large';
-  if (!isAccepted(options.accept, entry.clientName, entry.clientType)) return 'not_accepted';
+  if (!Number.isSafeInteger(entry.clientSize) || entry.clientSize <= 0) return ENTRY_ERRORS.INVALID_SIZE;
+  if (entry.clientSize > options.maxFileSize) return ENTRY_ERRORS.TOO_LARGE;
+  if (!isAccepted(options.accept, entry.clientName, entry.clientType)) return ENTRY_ERRORS.NOT_ACCEPTED;
   if (validator) {
     const reason = validator(entry);
     if (typeof reason === 'string' && reason.length > 0) return reason;

@@ -5,19 +5,12 @@
 import { error, ok, type Channel, type ChannelContext, type JoinResult, type Reply, type TerminateReason } from '../protocol/channel.js';
 import type { Signer } from '../live/tokens.js';
 import type { EntryState } from './config.js';
-import type { ChunkLimits, UploadManager, UploadTokenData } from './manager.js';
+import type { ChunkLimits, UploadTokenData } from './channels.js';
+import type { UploadManager } from './manager.js';
+import { ENTRY_ERRORS, UPLOAD_REASONS } from './reasons.js';
 import { TmpFileWriter, type UploadWriter } from './writer.js';
 
-/** Upload channel error reasons the official client understands. */
-export const UPLOAD_REASONS = {
-  INVALID_TOKEN: 'invalid_token',
-  DISALLOWED: 'disallowed',
-  ALREADY_REGISTERED: 'already_registered',
-  WRITER_ERROR: 'writer_error',
-  SIZE_EXCEEDED: 'file_size_limit_exceeded',
-  CHUNK_TOO_LARGE: 'chunk_too_large',
-  INVALID_CHUNK: 'invalid_chunk',
-} as const;
+export { UPLOAD_REASONS } from './reasons.js';
 
 /** Finds the upload manager of the view a token names, on the same connection. */
 export type ManagerLookup = (viewId: string, ctx: ChannelContext) => UploadManager | undefined;
@@ -46,7 +39,7 @@ export async function joinUploadChannel(
     await writer.init();
   } catch (e) {
     manager.releaseReservation(entry);
-    manager.channelFailed(entry, 'writer_failure', e instanceof Error ? e.message : String(e));
+    manager.channelFailed(entry, ENTRY_ERRORS.WRITER_FAILURE, e instanceof Error ? e.message : String(e));
     return { error: { reason: UPLOAD_REASONS.WRITER_ERROR } };
   }
   if (entry.cancelled) {
@@ -87,17 +80,17 @@ class UploadChannel implements Channel {
   }
 
   async handleIn(event: string, payload: Record<string, unknown> | Buffer): Promise<Reply | undefined> {
-    if (event !== 'chunk') return error({ reason: 'unknown_event' });
+    if (event !== 'chunk') return error({ reason: UPLOAD_REASONS.UNKNOWN_EVENT });
     if (!Buffer.isBuffer(payload)) return error({ reason: UPLOAD_REASONS.INVALID_CHUNK });
     if (this.#closed || this.#writerClosed) return error({ reason: UPLOAD_REASONS.DISALLOWED });
     const entry = this.#entry;
     this.#armTimer();
     if (payload.length > this.#options.chunkSize) {
-      await this.#abort('too_large', `a chunk of ${payload.length} bytes exceeds the chunk size ${this.#options.chunkSize}`);
+      await this.#abort(`a chunk of ${payload.length} bytes exceeds the chunk size ${this.#options.chunkSize}`);
       return error({ reason: UPLOAD_REASONS.CHUNK_TOO_LARGE, limit: this.#options.chunkSize });
     }
     if (entry.received + payload.length > entry.clientSize) {
-      await this.#abort('too_large', `more bytes than the declared ${entry.clientSize}`);
+      await this.#abort(`more bytes than the declared ${entry.clientSize}`);
       return error({ reason: UPLOAD_REASONS.SIZE_EXCEEDED, limit: entry.clientSize });
     }
     await this.#writing;
@@ -118,7 +111,7 @@ class UploadChannel implements Channel {
         await this.#closeWriter('done');
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
-        this.#manager.channelFailed(entry, 'writer_failure', message);
+        this.#manager.channelFailed(entry, ENTRY_ERRORS.WRITER_FAILURE, message);
         return error({ reason: UPLOAD_REASONS.WRITER_ERROR });
       }
       entry.bytesComplete = true;
@@ -130,14 +123,15 @@ class UploadChannel implements Channel {
     const message = cause instanceof Error ? cause.message : String(cause);
     this.#clearTimer();
     await this.#closeWriter({ error: message }).catch(() => undefined);
-    this.#manager.channelFailed(this.#entry, 'writer_failure', message);
+    this.#manager.channelFailed(this.#entry, ENTRY_ERRORS.WRITER_FAILURE, message);
     return error({ reason: UPLOAD_REASONS.WRITER_ERROR });
   }
 
-  async #abort(reason: 'too_large', message: string): Promise<void> {
+  /** Stops the upload because the client sent more than it may (the entry fails as too large). */
+  async #abort(message: string): Promise<void> {
     this.#clearTimer();
     await this.#closeWriter({ error: message }).catch(() => undefined);
-    this.#manager.channelFailed(this.#entry, reason, message);
+    this.#manager.channelFailed(this.#entry, ENTRY_ERRORS.TOO_LARGE, message);
   }
 
   async #closeWriter(reason: 'done' | 'cancel' | { error: string }): Promise<void> {
@@ -152,7 +146,7 @@ class UploadChannel implements Channel {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#closed || this.#entry.bytesComplete) return;
-      this.#manager.channelFailed(this.#entry, 'chunk_timeout', `no chunk for ${this.#options.chunkTimeout} ms`);
+      this.#manager.channelFailed(this.#entry, ENTRY_ERRORS.CHUNK_TIMEOUT, `no chunk for ${this.#options.chunkTimeout} ms`);
       this.#ctx.close();
     }, this.#options.chunkTimeout);
     this.#timer.unref?.();

@@ -1,0 +1,117 @@
+/**
+ * Upload channel bookkeeping for one view: which entry has a channel (or a
+ * join under way), its writer, the per-view channel limit, and the checks a
+ * joining channel's token must pass. The channel itself is
+ * `upload-channel.ts`.
+ */
+import type { EntryState } from './config.js';
+import { autoChunkSize, autoChunkTimeout } from './config.js';
+import { UPLOAD_REASONS } from './reasons.js';
+import type { ConfigState } from './state.js';
+import type { UploadWriter } from './writer.js';
+
+/** Default most upload channels one view may hold at once. */
+export const DEFAULT_MAX_UPLOAD_CHANNELS = 50;
+
+/** The data inside an upload token. */
+export interface UploadTokenData {
+  /** view id */
+  readonly v: string;
+  /** instance nonce: a token from an earlier mount of the same view is refused */
+  readonly n: string;
+  /** config ref */
+  readonly c: string;
+  /** entry ref */
+  readonly e: string;
+}
+
+/** The chunk size and timeout an entry was preflighted with. */
+export interface ChunkLimits {
+  readonly chunkSize: number;
+  readonly chunkTimeout: number;
+}
+
+/** An open upload channel, as the manager sees it. */
+export interface ChannelHandle {
+  /** Closes the channel (client gets phx_close) and cancels its writer unless done. */
+  close(): Promise<void>;
+}
+
+interface ChannelRuntime {
+  channel?: ChannelHandle;
+  /** A join holds the entry's channel slot while its writer opens. */
+  joining?: boolean;
+  writer?: UploadWriter;
+}
+
+/** The channels of one view's entries. */
+export class ChannelSlots {
+  readonly #runtime = new WeakMap<EntryState, ChannelRuntime>();
+  readonly #max: number;
+  #count = 0;
+
+  constructor(max = DEFAULT_MAX_UPLOAD_CHANNELS) {
+    this.#max = max;
+  }
+
+  /** Channels open or joining. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /**
+   * Checks a verified token against the entry it names and, when the join may
+   * go ahead, reserves the entry's slot (joins that arrive together must
+   * neither pass the limit nor bind twice). Returns the reason to refuse
+   * otherwise.
+   */
+  reserve(
+    token: UploadTokenData,
+    topicRef: string,
+    nonce: string,
+    state: ConfigState | undefined,
+  ): { entry: EntryState; limits: ChunkLimits } | { reason: string } {
+    if (token.n !== nonce || token.e !== topicRef) return { reason: UPLOAD_REASONS.INVALID_TOKEN };
+    const entry = state?.entries.find((e) => e.ref === token.e);
+    if (!state || !entry || !entry.valid || !entry.preflighted || entry.cancelled || state.raw.external) {
+      return { reason: UPLOAD_REASONS.DISALLOWED };
+    }
+    const runtime = this.#runtime.get(entry);
+    if (runtime?.channel || runtime?.joining || entry.received > 0 || entry.done) return { reason: UPLOAD_REASONS.ALREADY_REGISTERED };
+    if (this.#count >= this.#max) return { reason: UPLOAD_REASONS.TOO_MANY_CHANNELS };
+    this.#count++;
+    this.#runtime.set(entry, { ...runtime, joining: true });
+    const chunkSize = entry.chunkSize ?? (state.options.chunkSize === 'auto' ? autoChunkSize(entry.clientSize) : state.options.chunkSize);
+    return { entry, limits: { chunkSize, chunkTimeout: entry.chunkTimeout ?? autoChunkTimeout(chunkSize) } };
+  }
+
+  /** Binds a joined channel to the entry whose slot {@link reserve} reserved. */
+  attach(entry: EntryState, channel: ChannelHandle, writer: UploadWriter): void {
+    this.#runtime.set(entry, { ...this.#runtime.get(entry), channel, writer, joining: false });
+  }
+
+  /** Gives back a slot reserved for a join that failed. */
+  unreserve(entry: EntryState): void {
+    const runtime = this.#runtime.get(entry);
+    if (!runtime?.joining) return;
+    runtime.joining = false;
+    this.#count--;
+  }
+
+  /** The channel of an entry went away. */
+  detach(entry: EntryState): void {
+    const runtime = this.#runtime.get(entry);
+    if (runtime?.channel) {
+      runtime.channel = undefined;
+      this.#count--;
+    }
+  }
+
+  channel(entry: EntryState): ChannelHandle | undefined {
+    return this.#runtime.get(entry)?.channel;
+  }
+
+  writer(entry: EntryState): UploadWriter | undefined {
+    return this.#runtime.get(entry)?.writer;
+  }
+}

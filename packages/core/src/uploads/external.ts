@@ -1,0 +1,135 @@
+/**
+ * External uploads of one view: calling the app's presign hook, and, for
+ * `chunkedUpload()`, minting a session on the built-in receiver and turning
+ * its progress, completion and failures into entry updates.
+ */
+import { InletError } from '../errors.js';
+import type { LiveViewSocket } from '../live/socket.js';
+import { chunkedOptions, type ChunkedUploadOptions, type ReceiverLink } from './chunked.js';
+import type { EntryState } from './config.js';
+import { ENTRY_ERRORS } from './reasons.js';
+import type { UploadErrorReason } from './socket-api.js';
+import { snapshot, type ConfigState } from './state.js';
+
+/** A receiver session bound to an entry. */
+export interface ReceiverBinding {
+  readonly token: string;
+  complete: boolean;
+  unbind(): void;
+}
+
+/** What external uploads need from the manager. */
+export interface ExternalHost {
+  readonly viewId: string;
+  readonly socket: LiveViewSocket<object>;
+  readonly receiver?: ReceiverLink;
+  readonly log: (message: string, error?: unknown) => void;
+  /** Runs `fn` in the view's queue and pushes the resulting diff. */
+  update(fn: () => Promise<void> | void): Promise<void>;
+  /** Whether the entry is still one of its config's entries. */
+  live(state: ConfigState, entry: EntryState): boolean;
+  /** Marks the entry failed and the state changed. */
+  fail(state: ConfigState, entry: EntryState, reason: UploadErrorReason, message?: string): void;
+  /** Marks the state changed and calls the config's `progress` callback. */
+  notify(state: ConfigState, entry: EntryState): Promise<void>;
+}
+
+/**
+ * Presigns an external entry: the metadata for its client uploader, or
+ * undefined when the hook failed (the entry then carries the failure).
+ * `previous` is a receiver session from an earlier preflight of the same
+ * entry, which is cancelled first.
+ */
+export async function presign(
+  host: ExternalHost,
+  state: ConfigState,
+  entry: EntryState,
+  previous: ReceiverBinding | undefined,
+): Promise<{ meta?: Record<string, unknown>; binding?: ReceiverBinding }> {
+  const external = state.raw.external;
+  if (!external) return {};
+  const chunked = chunkedOptions(external);
+  if (chunked) return mintSession(host, state, entry, chunked, previous);
+  try {
+    const meta = await external(snapshot(entry), host.socket as LiveViewSocket<never>);
+    if (typeof meta !== 'object' || meta === null || typeof meta.uploader !== 'string' || meta.uploader.length === 0) {
+      throw new InletError('INLET_ERR_UPLOAD_OPTION', 'external must return metadata with an "uploader" name.');
+    }
+    entry.meta = { ...meta };
+    return { meta: entry.meta };
+  } catch (e) {
+    host.log(`presign for upload "${state.name}" failed`, e);
+    host.fail(state, entry, ENTRY_ERRORS.EXTERNAL_METADATA_FAILURE, e instanceof Error ? e.message : String(e));
+    return {};
+  }
+}
+
+/** The entry error a receiver failure becomes. */
+function entryReason(reason: string): UploadErrorReason {
+  if (reason === 'too_large') return ENTRY_ERRORS.TOO_LARGE;
+  if (reason === 'expired') return ENTRY_ERRORS.CHUNK_TIMEOUT;
+  return ENTRY_ERRORS.WRITER_FAILURE;
+}
+
+function mintSession(
+  host: ExternalHost,
+  state: ConfigState,
+  entry: EntryState,
+  options: ChunkedUploadOptions,
+  previous: ReceiverBinding | undefined,
+): { meta?: Record<string, unknown>; binding?: ReceiverBinding } {
+  const link = host.receiver;
+  if (!link) {
+    host.fail(state, entry, ENTRY_ERRORS.EXTERNAL_METADATA_FAILURE, 'this server has no upload receiver');
+    return {};
+  }
+  if (previous) {
+    previous.unbind();
+    void link.registry.cancel(previous.token);
+  }
+  const minted = link.registry.mint({
+    maxSize: entry.clientSize,
+    ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
+    ...(options.store ? { store: options.store } : {}),
+    ...(entry.clientType ? { contentType: entry.clientType } : {}),
+    entry: { viewId: host.viewId, confRef: state.ref, entryRef: entry.ref },
+  });
+  const binding: ReceiverBinding = { token: minted.token, complete: false, unbind: () => undefined };
+  binding.unbind = link.bind(minted.id, {
+    progress: (offset, total) => {
+      const pct = Math.min(99, Math.floor((offset / Math.max(total, 1)) * 100));
+      if (pct <= entry.progress) return;
+      void host.update(async () => {
+        if (!host.live(state, entry) || entry.done || pct <= entry.progress) return;
+        entry.progress = pct;
+        await host.notify(state, entry);
+      });
+    },
+    complete: (meta) => {
+      binding.complete = true;
+      void host.update(async () => {
+        if (!host.live(state, entry)) return;
+        entry.meta = { ...entry.meta, ...meta };
+        entry.bytesComplete = true;
+        entry.progress = 100;
+        entry.done = true;
+        await host.notify(state, entry);
+      });
+    },
+    error: (reason, cause) => {
+      void host.update(async () => {
+        if (!host.live(state, entry)) return;
+        host.fail(state, entry, entryReason(reason), cause instanceof Error ? cause.message : undefined);
+        await host.notify(state, entry);
+      });
+    },
+  });
+  entry.meta = {
+    uploader: options.uploader ?? 'UpChunk',
+    endpoint: minted.endpoint,
+    chunkSize: options.chunkSizeKiB,
+    ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
+    ...(options.delayBeforeAttempt !== undefined ? { delayBeforeAttempt: options.delayBeforeAttempt } : {}),
+  };
+  return { meta: entry.meta, binding };
+}

@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^inletjs$/, replacement: src('index.ts') },
       { find: /^inletjs\/node$/, replacement: src('server/index.ts') },
       { find: /^inletjs\/testing$/, replacement: src('testing/index.ts') },
+      { find: /^@inletjs\/redis$/, replacement: fileURLToPath(new URL('./packages/redis/src/index.ts', import.meta.url)) },
       { find: /^@inletjs\/s3$/, replacement: fileURLToPath(new URL('./packages/s3/src/index.ts', import.meta.url)) },
     ],
   },

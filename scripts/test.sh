@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# Cluster tests (test/cluster, @inletjs/redis): a real Redis.
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 if [ -f scripts/start-rgw.sh ]; then
   for bin in radosgw ceph-mon ceph-osd; do command -v "$bin" >/dev/null || { need_apt+=(radosgw ceph-mon ceph-osd); break; }; done
 fi

@@ -21,7 +21,7 @@ export {
   type Session,
 } from './live/view.js';
 export { LiveViewSocket, type Flash } from './live/socket.js';
-export { MemoryPubSub, type PubSub, type Subscriber } from './live/pubsub.js';
+export { MemoryPubSub, type PubSub, type Subscriber, type Unsubscribe } from './live/pubsub.js';
 export type { Params } from './live/params.js';
 export { defaultLayout, type Layout, type LayoutContext } from './live/app.js';
 export {

@@ -8,7 +8,7 @@ import { diff, toWire } from '../render/wire.js';
 import { Components } from './component.js';
 import type { AppServices, ExtensionInstance, ViewExtension } from './extensions.js';
 import { decodeForm, type Params } from './params.js';
-import type { PubSub } from './pubsub.js';
+import type { PubSub, Unsubscribe } from './pubsub.js';
 import type { Router } from './router.js';
 import { LiveViewSocket, type Effects, type Navigation } from './socket.js';
 import type { LiveEvent, LiveView, RenderMeta, Session } from './view.js';
@@ -53,7 +53,9 @@ export class ViewInstance {
   readonly #extensions = new Map<string, ExtensionInstance>();
   #url: URL;
   readonly #options: InstanceOptions;
-  readonly #subscriptions = new Map<string, () => void>();
+  readonly #subscriptions = new Map<string, Subscription>();
+  /** Subscriptions asked for and not yet live; a callback's outcome waits for them. */
+  readonly #pendingSubscriptions = new Set<Promise<void>>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #tree?: RNode;
   #queue: Promise<unknown> = Promise.resolve();
@@ -69,11 +71,12 @@ export class ViewInstance {
       connected: options.connected,
       extension: (name) => this.#extensions.get(name),
       subscribe: (topic) => this.#subscribe(topic),
-      unsubscribe: (topic) => {
-        this.#subscriptions.get(topic)?.();
-        this.#subscriptions.delete(topic);
+      unsubscribe: (topic) => this.#unsubscribe(topic),
+      broadcast: (topic, message) => {
+        options.pubsub.broadcast(topic, message).catch((e: unknown) => {
+          console.error(`[inlet] pubsub broadcast on "${topic}" failed`, e);
+        });
       },
-      broadcast: (topic, message) => options.pubsub.broadcast(topic, message),
       sendInfo: (info, delayMs) => this.#sendInfo(info, delayMs),
     });
     this.components = new Components({
@@ -136,6 +139,7 @@ export class ViewInstance {
     if (afterMount && afterMount.kind !== 'patch') return afterMount;
     await this.#options.view.handleParams?.(this.#url, this.socket);
     this.#mounted = true;
+    await this.#subscriptionsLive();
     return this.#peekNavigation();
   }
 
@@ -211,6 +215,7 @@ export class ViewInstance {
    * returns the outcome. `forceRender` renders even without assign changes.
    */
   async finish(forceRender = false): Promise<Outcome> {
+    await this.#subscriptionsLive();
     let effects = this.#takeEffects();
     const outcome: Outcome = {};
     for (let chain = 0; effects.navigation?.kind === 'patch' && chain < MAX_PATCH_CHAIN; chain++) {
@@ -341,10 +346,32 @@ export class ViewInstance {
 
   #subscribe(topic: string): void {
     if (!this.#options.connected || this.#subscriptions.has(topic) || this.#stopped) return;
-    this.#subscriptions.set(
-      topic,
-      this.#options.pubsub.subscribe(topic, (message) => this.deliver(message)),
+    const subscription: Subscription = {};
+    this.#subscriptions.set(topic, subscription);
+    const live = this.#options.pubsub.subscribe(topic, (message) => this.deliver(message)).then(
+      (off) => {
+        // Unsubscribed (or stopped) while the subscription was being set up.
+        if (this.#subscriptions.get(topic) === subscription) subscription.off = off;
+        else off();
+      },
+      (e: unknown) => {
+        if (this.#subscriptions.get(topic) === subscription) this.#subscriptions.delete(topic);
+        console.error(`[inlet] pubsub subscribe to "${topic}" failed`, e);
+      },
     );
+    this.#pendingSubscriptions.add(live);
+    void live.finally(() => this.#pendingSubscriptions.delete(live));
+  }
+
+  #unsubscribe(topic: string): void {
+    const subscription = this.#subscriptions.get(topic);
+    this.#subscriptions.delete(topic);
+    subscription?.off?.();
+  }
+
+  /** Waits until every subscription asked for so far is live (Redis confirms a SUBSCRIBE in a round trip). */
+  async #subscriptionsLive(): Promise<void> {
+    if (this.#pendingSubscriptions.size > 0) await Promise.all(this.#pendingSubscriptions);
   }
 
   #sendInfo(info: unknown, delayMs?: number): void {
@@ -364,8 +391,7 @@ export class ViewInstance {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const off of this.#subscriptions.values()) off();
-    this.#subscriptions.clear();
+    for (const topic of [...this.#subscriptions.keys()]) this.#unsubscribe(topic);
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     // After the callback running now (a consume may be moving a file), not under it.
@@ -376,6 +402,11 @@ export class ViewInstance {
       console.error('[inlet] unmount failed', e);
     }
   }
+}
+
+/** One topic's subscription; `off` is set once the pubsub confirmed it. */
+interface Subscription {
+  off?: Unsubscribe;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -37,12 +37,12 @@ describe('socket effects', () => {
   it('shares broadcasts between views of one app', async () => {
     const pubsub = new MemoryPubSub();
     const got: unknown[] = [];
-    const off = pubsub.subscribe('t', (m) => got.push(m));
-    pubsub.broadcast('t', 1);
-    pubsub.broadcast('t', 2);
+    const off = await pubsub.subscribe('t', (m) => got.push(m));
+    await pubsub.broadcast('t', 1);
+    await pubsub.broadcast('t', 2);
     await wait(0);
     off();
-    pubsub.broadcast('t', 3);
+    await pubsub.broadcast('t', 3);
     await wait(0);
     expect(got).toEqual([1, 2]);
     expect(pubsub.topicCount).toBe(0);

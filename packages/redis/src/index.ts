@@ -1,0 +1,19 @@
+/**
+ * @inletjs/redis: Redis for Inlet clusters. Pub/sub between nodes, and the
+ * shared state that lets any node continue any upload. Owns the Redis client
+ * (node-redis) so the `inletjs` core never loads it.
+ *
+ * @example
+ * import { createRedisClient, RedisPubSub } from '@inletjs/redis';
+ * const redis = await createRedisClient({ url: process.env.REDIS_URL });
+ * const pubsub = new RedisPubSub({ client: redis });
+ */
+export {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_OFFLINE_QUEUE_LENGTH,
+  MAX_RECONNECT_DELAY_MS,
+  createRedisClient,
+  type RedisClient,
+  type RedisConnectOptions,
+} from './client.js';
+export { DEFAULT_CHANNEL_PREFIX, RedisPubSub, type RedisPubSubOptions } from './pubsub.js';

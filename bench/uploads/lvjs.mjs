@@ -1,5 +1,5 @@
 // The LiveViewJS 0.8.1 reference, through the team's harness in
-// /work/shared/bench/liveviewjs (run unmodified from its folder, with BENCH_DIR
+// ../shared/bench/liveviewjs relative to the repository (run unmodified from its folder, with BENCH_DIR
 // outside the repository). setup.sh installs the packages there; bench-nocdp.js
 // and bench-upload.js each start their own LiveViewJS server (at its defaults:
 // 64 KiB chunks) and upload $BENCH_DIR/data/rand-<n>MiB.bin, the same files
@@ -7,9 +7,10 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from './lib.mjs';
 
-export const LVJS_SCRIPTS = process.env.LVJS_SCRIPTS ?? '/work/shared/bench/liveviewjs';
+export const LVJS_SCRIPTS = process.env.LVJS_SCRIPTS ?? fileURLToPath(new URL('../../../shared/bench/liveviewjs', import.meta.url));
 
 function run(cmd, args, { env, logFile, timeoutMs }) {
   return new Promise((resolve) => {

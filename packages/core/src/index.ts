@@ -58,3 +58,16 @@ export {
 } from './uploads/config.js';
 export { chunkedUpload, DEFAULT_CHUNKED_CHUNK_KIB, type ChunkedUploadOptions } from './uploads/chunked.js';
 export { TransientStoreError, type ChunkStore, type ChunkStoreSession, type ChunkBody } from './uploads/receiver/store.js';
+export { InletOptionError } from './options.js';
+export {
+  createLogger,
+  silentLogger,
+  LOG_LEVELS,
+  DEFAULT_LOG_LEVEL,
+  type Logger,
+  type LoggerOption,
+  type LogLevel,
+  type LogContext,
+  type LogMethod,
+  type LogFunction,
+} from './logger.js';

@@ -46,11 +46,14 @@ export interface S3PresignedPost {
  * 400 `EntityTooLarge`; anything else that breaks the policy 403.
  *
  * @example
- * const meta = await presignPost({
- *   client, bucket: 'uploads', key: `avatars/${entry.uuid}`,
- *   contentType: entry.clientType, maxFileSize: 8_000_000, expiresIn: 600,
+ * socket.allowUpload('avatar', {
+ *   external: (entry) =>
+ *     // { uploader: 'S3', url, fields, key }: the client's S3 uploader posts fields + file to url
+ *     presignPost({
+ *       client, bucket: 'uploads', key: `avatars/${entry.uuid}`,
+ *       contentType: entry.clientType, maxFileSize: 8_000_000, expiresIn: 600,
+ *     }),
  * });
- * return { ok: meta }; // the client's Uploaders.S3 posts meta.fields + file to meta.url
  */
 export async function presignPost(options: PresignPostOptions): Promise<S3PresignedPost> {
   const { client, bucket, key, contentType } = options;

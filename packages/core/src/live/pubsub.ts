@@ -4,6 +4,8 @@
  * same interface, and both pass the suite in `test/conformance/pubsub`.
  */
 
+import { createLogger, type Logger } from '../logger.js';
+
 /** Receives broadcast messages. */
 export type Subscriber = (message: unknown) => void;
 
@@ -47,6 +49,12 @@ export interface PubSub {
  */
 export class MemoryPubSub implements PubSub {
   readonly #topics = new Map<string, Set<Subscriber>>();
+  readonly #logger: Logger;
+
+  /** `logger` receives subscribers' failures; default: the built-in stderr logger. */
+  constructor(options: { readonly logger?: Logger } = {}) {
+    this.#logger = options.logger ?? createLogger();
+  }
 
   async subscribe(topic: string, subscriber: Subscriber): Promise<Unsubscribe> {
     let subs = this.#topics.get(topic);
@@ -72,7 +80,7 @@ export class MemoryPubSub implements PubSub {
         try {
           sub(message);
         } catch (e) {
-          console.error('[inlet] pubsub subscriber failed', e);
+          this.#logger.error({ err: e, topic }, 'pubsub subscriber failed');
         }
       });
     }

@@ -6,6 +6,7 @@
  * independently. A throwing channel is reported to its client as
  * `phx_error` and removed; the connection and its other channels carry on.
  */
+import { createLogger, logFunction } from '../logger.js';
 import type { Channel, ChannelContext, ChannelRouter, ConnectionInfo, Reply, TerminateReason } from './channel.js';
 import { CHANNEL_EVENTS, CHANNEL_REASONS, CLOSE_CODES, PHOENIX_TOPIC } from './events.js';
 import { decodeBinary, decodeText, encode, encodeReply, isMalformed, type Frame } from './frames.js';
@@ -70,7 +71,7 @@ export class Connection implements ConnectionInfo {
     this.params = options.params ?? {};
     this.csrfValid = options.csrfValid ?? false;
     this.#maxChannels = options.maxChannels ?? DEFAULT_MAX_CHANNELS;
-    this.#log = options.log ?? ((m, e) => console.error(`[inlet] ${m}`, e ?? ''));
+    this.#log = options.log ?? logFunction(createLogger());
     this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.#onBackpressure = options.onBackpressure;
   }

@@ -14,7 +14,7 @@ import { resolveSecret } from '../live/tokens.js';
 import type { LiveView, Session } from '../live/view.js';
 import { Connection, DEFAULT_MAX_CHANNELS } from '../protocol/connection.js';
 import { CLOSE_CODES } from '../protocol/events.js';
-import { createUploadDir, DEFAULT_UPLOAD_TMP_BASE, sweepStaleUploadDirs, uploadDirPath } from '../uploads/tmp-dir.js';
+import { createUploadDir, defaultUploadTmpBase, sweepStaleUploadDirs, uploadDirPath } from '../uploads/tmp-dir.js';
 import { ReceiverLink } from '../uploads/chunked.js';
 import { uploadChannelKind, uploadsExtension } from '../uploads/extension.js';
 import { DiskChunkStore } from '../uploads/receiver/disk-store.js';
@@ -22,7 +22,10 @@ import { createReceiverHandler, type ReceiverHandlerOptions } from '../uploads/r
 import { SessionRegistry } from '../uploads/receiver/sessions.js';
 import type { ChunkStore } from '../uploads/receiver/store.js';
 import { join } from 'node:path';
-import { parseCookies, serveStatic } from './http-util.js';
+import { logFunction, resolveLogger, type LogFunction, type LoggerOption } from '../logger.js';
+import { cookieHeader, isSecureRequest, readCookies, requestHost, type TrustProxy } from './cookies.js';
+import { checkServerOptions } from './options.js';
+import { serveStatic, toStaticDir, type StaticDirOption } from './static.js';
 
 /** Default largest WebSocket message, bytes. Upload chunks must fit (see `MAX_CHUNK_SIZE`). */
 export const DEFAULT_MAX_FRAME_BYTES = 9 * 1024 * 1024;
@@ -42,8 +45,12 @@ export interface ServerOptions {
   readonly layout?: Layout;
   /** `<script>` tags replacing the default boot script, e.g. to pass hooks or uploaders. */
   readonly scripts?: string;
-  /** Folders served as static files at `/` (checked before routes). */
-  readonly staticDirs?: readonly string[];
+  /**
+   * Folders served as static files (checked before routes), with MIME types,
+   * Range requests, ETag revalidation and Cache-Control: a path (served at
+   * `/`) or `{ root, path, maxAgeMs, immutable }`.
+   */
+  readonly staticDirs?: readonly StaticDirOption[];
   /** Session data for a request, signed into the page and given to `mount`. */
   readonly session?: (req: IncomingMessage) => Session | Promise<Session>;
   /** Extra HTTP handling before Inlet's own; return true when handled. */
@@ -76,13 +83,34 @@ export interface ServerOptions {
     /** Sweeper period in ms. Default 30 s. */
     readonly sweepIntervalMs?: number;
   } & Pick<ReceiverHandlerOptions, 'allowOrigin' | 'maxChunkBytes'>;
-  readonly log?: (message: string, error?: unknown) => void;
+  /**
+   * Where Inlet logs: a pino-compatible logger (`error`/`warn`/`info`/`debug`
+   * taking `(context, message)`, optional `child`), a level for the built-in
+   * stderr logger, or `false`. Default: the built-in logger at `warn`.
+   */
+  readonly logger?: LoggerOption;
+  /** Older form of {@link logger}: one `(message, error)` callback for errors and warnings. */
+  readonly log?: LogFunction;
+  /**
+   * Proxies whose `X-Forwarded-Proto`/`X-Forwarded-Host` are believed (for the
+   * `Secure` cookie flag and the same-origin check): `true`, or their IP
+   * addresses. Default false.
+   */
+  readonly trustProxy?: TrustProxy;
+  /**
+   * WebSocket `permessage-deflate`, like Phoenix's `compress`: `true`, or
+   * `{ threshold, level }` (messages under `threshold` bytes, default 1024,
+   * are sent as they are; zlib level 1-9, default 6). Default false.
+   */
+  readonly compress?: boolean | { readonly threshold?: number; readonly level?: number };
 }
 
 export interface InletServer {
   readonly app: LiveApp;
   /** The built-in resumable receiver's sessions. */
   readonly receiver: SessionRegistry;
+  /** The base folder of upload temp files (`uploadTmpDir`, or `<os tmp>/inlet-uploads` as it was when the server was created). */
+  readonly uploadTmpDir: string;
   readonly http: Server;
   /** Starts listening; resolves with the bound address. Port 0 picks a free port. */
   listen(port?: number, host?: string): Promise<AddressInfo>;
@@ -105,8 +133,12 @@ function clientBundlePath(): string {
  * await server.listen(4000)
  */
 export function createServer(options: ServerOptions): InletServer {
-  const log = options.log ?? ((m: string, e?: unknown) => console.error(`[inlet] ${m}`, e ?? ''));
-  const uploadBase = options.uploadTmpDir ?? DEFAULT_UPLOAD_TMP_BASE;
+  checkServerOptions(options);
+  const logger = resolveLogger(options);
+  const log = logFunction(logger);
+  const trustProxy = options.trustProxy ?? false;
+  const staticDirs = (options.staticDirs ?? []).map(toStaticDir);
+  const uploadBase = options.uploadTmpDir ?? defaultUploadTmpBase();
   const uploadDirName = uploadDirPath(uploadBase);
   let uploadDir: Promise<string> | undefined;
   const ensureUploadDir = () => (uploadDir ??= createUploadDir(uploadBase, uploadDirName));
@@ -115,10 +147,12 @@ export function createServer(options: ServerOptions): InletServer {
     ...(options.receiver?.basePath ? { basePath: options.receiver.basePath } : {}),
     ...(options.receiver?.ttlMs !== undefined ? { ttlMs: options.receiver.ttlMs } : {}),
     ...(options.receiver?.sweepIntervalMs !== undefined ? { sweepIntervalMs: options.receiver.sweepIntervalMs } : {}),
+    logger,
   });
   const receive = createReceiverHandler(registry, {
     ...(options.receiver?.allowOrigin ? { allowOrigin: options.receiver.allowOrigin } : {}),
     ...(options.receiver?.maxChunkBytes ? { maxChunkBytes: options.receiver.maxChunkBytes } : {}),
+    logger,
   });
   const app = new LiveApp({
     routes: options.routes,
@@ -139,12 +173,12 @@ export function createServer(options: ServerOptions): InletServer {
     ],
     channels: [uploadChannelKind],
   });
-  const clientRoot = `${clientBundlePath()}/dist`;
+  const clientDir = toStaticDir({ root: `${clientBundlePath()}/dist`, path: '/inlet' });
   const sockets = new Set<WebSocket>();
 
   const http = createHttpServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      log(`request ${req.method} ${req.url} failed`, e);
+      logger.error({ err: e, method: req.method, route: req.url }, 'request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('Internal Server Error');
     });
@@ -153,19 +187,20 @@ export function createServer(options: ServerOptions): InletServer {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (receive(req, res)) return;
     if (options.handler && (await options.handler(req, res))) return;
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-    if (url.pathname.startsWith('/inlet/') && (await serveStatic(clientRoot, url.pathname.slice('/inlet'.length), req, res))) return;
-    for (const dir of options.staticDirs ?? []) if (await serveStatic(dir, url.pathname, req, res)) return;
+    const secure = isSecureRequest(req, trustProxy);
+    const url = new URL(req.url ?? '/', `${secure ? 'https' : 'http'}://${requestHost(req, trustProxy) ?? 'localhost'}`);
+    if (await serveStatic(clientDir, url.pathname, req, res, logger)) return;
+    for (const dir of staticDirs) if (await serveStatic(dir, url.pathname, req, res, logger)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('Method Not Allowed');
       return;
     }
-    const cookies = parseCookies(req.headers.cookie);
+    const cookies = readCookies(req.headers.cookie);
     let secret = cookies[CSRF_COOKIE];
     const headers: Record<string, string> = { 'content-type': 'text/html; charset=utf-8', 'x-content-type-options': 'nosniff' };
     if (!secret || !/^[A-Za-z0-9_-]{16,64}$/.test(secret)) {
       secret = randomBytes(18).toString('base64url');
-      headers['set-cookie'] = `${CSRF_COOKIE}=${secret}; Path=/; HttpOnly; SameSite=Lax`;
+      headers['set-cookie'] = cookieHeader(CSRF_COOKIE, secret, { path: '/', httpOnly: true, sameSite: 'lax', secure });
     }
     const session = (await options.session?.(req)) ?? {};
     const page = await app.renderPage(url, session, app.csrfToken(secret));
@@ -180,16 +215,20 @@ export function createServer(options: ServerOptions): InletServer {
     res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : page.html);
   }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    perMessageDeflate: deflateOptions(options.compress),
+  });
   http.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-    if (url.pathname !== '/live/websocket' || !originAllowed(req, options.allowedOrigins)) {
+    if (url.pathname !== '/live/websocket' || !originAllowed(req, options.allowedOrigins, requestHost(req, trustProxy))) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const params = Object.fromEntries(url.searchParams);
-      const cookies = parseCookies(req.headers.cookie);
+      const cookies = readCookies(req.headers.cookie);
       accept(ws, params, app.csrfValid(cookies[CSRF_COOKIE], params._csrf_token));
     });
   });
@@ -220,7 +259,7 @@ export function createServer(options: ServerOptions): InletServer {
       sockets.delete(ws);
       connection.closed();
     });
-    ws.on('error', (e) => log('socket error', e));
+    ws.on('error', (e) => logger.warn({ err: e }, 'socket error'));
   }
 
   let base = '';
@@ -228,6 +267,7 @@ export function createServer(options: ServerOptions): InletServer {
     app,
     http,
     receiver: registry,
+    uploadTmpDir: uploadBase,
     get url() {
       return base;
     },
@@ -257,12 +297,21 @@ export function createServer(options: ServerOptions): InletServer {
   };
 }
 
-function originAllowed(req: IncomingMessage, allowed: readonly string[] | undefined): boolean {
+/** Default `threshold` of `compress`: smaller messages are sent uncompressed. */
+export const DEFAULT_COMPRESS_THRESHOLD = 1024;
+
+function deflateOptions(compress: ServerOptions['compress']): false | Record<string, unknown> {
+  if (!compress) return false;
+  const { threshold = DEFAULT_COMPRESS_THRESHOLD, level } = compress === true ? {} : compress;
+  return { threshold, ...(level !== undefined ? { zlibDeflateOptions: { level } } : {}) };
+}
+
+function originAllowed(req: IncomingMessage, allowed: readonly string[] | undefined, host: string | undefined): boolean {
   const origin = req.headers.origin;
   if (!origin) return true;
   try {
     const o = new URL(origin);
-    if (o.host === req.headers.host) return true;
+    if (o.host === req.headers.host || o.host === host) return true;
     return (allowed ?? []).includes(o.origin);
   } catch {
     return false;
@@ -270,3 +319,5 @@ function originAllowed(req: IncomingMessage, allowed: readonly string[] | undefi
 }
 
 export type { Layout, LayoutContext } from '../live/app.js';
+export type { StaticDir, StaticDirOption } from './static.js';
+export type { TrustProxy } from './cookies.js';

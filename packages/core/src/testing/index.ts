@@ -8,6 +8,7 @@
  * expect(view.html()).toContain('1')
  */
 import { LiveApp } from '../live/app.js';
+import type { Logger } from '../logger.js';
 import type { LiveView } from '../live/view.js';
 import { Connection, type WebSocketLike } from '../protocol/connection.js';
 import { encodeBinaryPush } from '../protocol/frames.js';
@@ -31,6 +32,41 @@ export interface MountOptions {
   readonly onFrame?: (frame: ServerFrame) => void;
   /** Mount into an existing app (e.g. another view's `view.app`), sharing its pubsub and secret. */
   readonly app?: LiveApp;
+  /** Also receives what the server logs (it is always kept in `view.serverErrors`). */
+  readonly logger?: Logger;
+}
+
+/** What the server logged as an error while a test view ran. */
+export interface ServerError {
+  readonly message: string;
+  readonly error: unknown;
+}
+
+/**
+ * A view crashed on the server while a test drove it: `cause` is the error
+ * the view threw (from the server's log), `topic` the view's channel.
+ *
+ * @example
+ * await expect(view.click('boom')).rejects.toThrow(ViewCrashError)
+ */
+export class ViewCrashError extends Error {
+  readonly topic: string;
+
+  constructor(topic: string, crash: ServerError | undefined) {
+    const error = crash?.error;
+    const why = error instanceof Error ? error.message : error !== undefined ? JSON.stringify(error) ?? typeof error : 'no error was logged';
+    super(`the view on ${topic} crashed: ${why}${crash ? ` (${crash.message})` : ''}`, { cause: crash?.error });
+    this.name = 'ViewCrashError';
+    this.topic = topic;
+  }
+}
+
+/** A log function that keeps every record in `into` and passes it on to `logger`. */
+function capture(into: ServerError[], logger: Logger | undefined): (message: string, error?: unknown) => void {
+  return (message, error) => {
+    into.push({ message, error });
+    logger?.error(error === undefined ? {} : { err: error }, message);
+  };
 }
 
 /** Frames sent and received over one in-process connection. */
@@ -98,9 +134,23 @@ export class LiveTestView {
   #nextEntryRef = 0;
   /** Reply payloads of every event (for assertions). */
   readonly events: unknown[][] = [];
+  /** Everything the server logged as an error since the view mounted, oldest first. */
+  readonly serverErrors: ServerError[];
+  /** Set once the view's channel crashed (`phx_error`): every later push rejects with it. */
+  crash?: ViewCrashError;
 
-  constructor(app: LiveApp, socket: TestSocket, connection: Connection, topic: string, joinRef: string, rendered: Tree, nextRef: number) {
+  constructor(
+    app: LiveApp,
+    socket: TestSocket,
+    connection: Connection,
+    topic: string,
+    joinRef: string,
+    rendered: Tree,
+    nextRef: number,
+    serverErrors: ServerError[] = [],
+  ) {
     this.app = app;
+    this.serverErrors = serverErrors;
     this.socket = socket;
     this.connection = connection;
     this.topic = topic;
@@ -110,6 +160,7 @@ export class LiveTestView {
     this.#apply(rendered);
     socket.onFrame((f) => {
       if (f[2] === this.topic && f[3] === 'diff') this.#apply(f[4]);
+      if (f[2] === this.topic && f[3] === 'phx_error') this.crash ??= new ViewCrashError(this.topic, this.#lastCrash());
     });
   }
 
@@ -136,12 +187,22 @@ export class LiveTestView {
     return toHtml(this.#rendered, this.#components);
   }
 
-  /** Sends a raw push on any topic and resolves with the reply payload `{status, response}`. */
+  #lastCrash(): ServerError | undefined {
+    return this.serverErrors.findLast((e) => e.error !== undefined) ?? this.serverErrors.at(-1);
+  }
+
+  /**
+   * Sends a raw push on any topic and resolves with the reply payload
+   * `{status, response}`. Rejects with {@link ViewCrashError} as soon as the
+   * view's channel crashes (instead of waiting for a reply that never comes).
+   */
   async push(topic: string, event: string, payload: Record<string, unknown>, joinRef: string | null = this.joinRef): Promise<{ status: string; response: Record<string, unknown> }> {
+    if (this.crash && topic === this.topic) throw this.crash;
     const ref = String(this.#ref++);
-    const reply = this.socket.next((f) => f[1] === ref && f[3] === 'phx_reply');
+    const reply = this.socket.next((f) => (f[1] === ref && f[3] === 'phx_reply') || (f[2] === topic && f[3] === 'phx_error'));
     this.connection.receive(JSON.stringify([joinRef, ref, topic, event, payload]), false);
     const frame = await reply;
+    if (frame[3] === 'phx_error') throw topic === this.topic ? (this.crash ??= new ViewCrashError(topic, this.#lastCrash())) : new ViewCrashError(topic, this.#lastCrash());
     return frame[4] as { status: string; response: Record<string, unknown> };
   }
 
@@ -274,6 +335,8 @@ export async function mountLive(
   options: MountOptions = {},
 ): Promise<LiveTestView> {
   let dir: Promise<string> | undefined;
+  const serverErrors: ServerError[] = [];
+  const log = capture(serverErrors, options.logger);
   const app =
     options.app ??
     new LiveApp({
@@ -282,7 +345,7 @@ export async function mountLive(
     clientPath: '/inlet/inlet-client.js',
     extensions: [uploadsExtension({ tmpDir: () => (dir ??= createUploadDir(options.uploadTmpDir)) })],
     channels: [uploadChannelKind],
-    log: () => undefined,
+    log,
   });
   const url = new URL(path, 'http://localhost');
   const csrfSecret = 'testing-csrf-secret-0001';
@@ -298,15 +361,19 @@ export async function mountLive(
     router: app.channelRouter,
     params: { _csrf_token: app.csrfToken(csrfSecret) },
     csrfValid: true,
-    log: () => undefined,
+    log,
   });
   const topic = `lv:${id}`;
   const reply = socket.next((f) => f[1] === '1' && f[3] === 'phx_reply');
   connection.receive(JSON.stringify(['1', '1', topic, 'phx_join', { url: url.href, params: { _csrf_token: app.csrfToken(csrfSecret), _mounts: 0 }, session, static: stat ?? null, sticky: false }]), false);
   const frame = await reply;
   const payload = frame[4] as { status: string; response: Record<string, unknown> };
-  if (payload.status !== 'ok') throw new Error(`join failed: ${JSON.stringify(payload.response)}`);
-  return new LiveTestView(app, socket, connection, topic, '1', payload.response.rendered as Tree, 2);
+  if (payload.status !== 'ok') {
+    const crash = serverErrors.findLast((e) => e.error !== undefined);
+    if (payload.response.reason === 'join crashed') throw new ViewCrashError(topic, crash);
+    throw new Error(`join failed: ${JSON.stringify(payload.response)}`);
+  }
+  return new LiveTestView(app, socket, connection, topic, '1', payload.response.rendered as Tree, 2, serverErrors);
 }
 
 export { writerConformanceCases, type WriterUnderTest, type ConformanceCase } from './writer-conformance.js';

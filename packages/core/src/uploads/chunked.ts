@@ -4,6 +4,7 @@
  * `UpChunk` uploader's metadata. The server, which sees every byte, reports
  * progress and completion to the view itself.
  */
+import { checkOptions, implementing, InletOptionError, integer, string, type Schema } from '../options.js';
 import type { ChunkStore } from './receiver/store.js';
 import type { SessionRegistry } from './receiver/sessions.js';
 import type { ExternalMeta, UploadEntry } from './socket-api.js';
@@ -28,6 +29,25 @@ export interface ChunkedUploadOptions {
 
 const CHUNKED = Symbol.for('inlet.chunkedUpload');
 
+/** UpChunk's largest chunk, KiB. */
+export const MAX_CHUNKED_CHUNK_KIB = 512_000;
+
+/** The methods every {@link ChunkStore} has, for option checks. */
+export const chunkStoreCheck = implementing('a ChunkStore', 'create', 'write', 'complete', 'abort');
+
+/** What `chunkedUpload` accepts; a bad value throws `INLET_ERR_CONFIG_OPTION` naming the option. */
+export const CHUNKED_UPLOAD_OPTIONS_SCHEMA: Schema = {
+  chunkSizeKiB: (value, path) => {
+    integer(256, MAX_CHUNKED_CHUNK_KIB)(value, path);
+    if ((value as number) % 256 !== 0) throw new InletOptionError(path, `must be a multiple of 256, got ${value as number}.`);
+  },
+  store: chunkStoreCheck,
+  ttlMs: integer(1),
+  uploader: string(),
+  attempts: integer(1, 100),
+  delayBeforeAttempt: integer(0),
+};
+
 /** An `external` presign hook served by the built-in receiver. */
 export type ChunkedPresign = ((entry: UploadEntry) => ExternalMeta) & { readonly [CHUNKED]: ChunkedUploadOptions };
 
@@ -38,8 +58,8 @@ export type ChunkedPresign = ((entry: UploadEntry) => ExternalMeta) & { readonly
  * socket.allowUpload('video', { accept: ['video/*'], maxFileSize: 2e9, external: chunkedUpload() })
  */
 export function chunkedUpload(options: ChunkedUploadOptions = {}): ChunkedPresign {
+  checkOptions(options, CHUNKED_UPLOAD_OPTIONS_SCHEMA, 'chunkedUpload');
   const kib = options.chunkSizeKiB ?? DEFAULT_CHUNKED_CHUNK_KIB;
-  if (!Number.isInteger(kib) || kib < 256 || kib % 256 !== 0) throw new RangeError('chunkSizeKiB must be a multiple of 256, at least 256');
   const fn = (() => {
     throw new Error('chunkedUpload() presigns through the upload manager; pass it as `external`.');
   }) as unknown as ChunkedPresign;

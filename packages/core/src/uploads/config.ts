@@ -3,7 +3,7 @@
  * registration and validation (protocol.md §5.5). No I/O.
  */
 import { randomUUID } from 'node:crypto';
-import { InletError } from '../errors.js';
+import { boolean, checkOptions, either, func, integer, list, oneOf, string, type Schema } from '../options.js';
 import { ENTRY_ERRORS } from './reasons.js';
 import type { UploadConfigOptions, UploadEntry, UploadErrorReason } from './socket-api.js';
 
@@ -72,39 +72,41 @@ export interface ResolvedOptions {
   readonly maxExcessEntries: number;
 }
 
-function positiveInt(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > max) {
-    throw new InletError('INLET_ERR_UPLOAD_OPTION', `${name} must be a positive integer${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}, got ${JSON.stringify(value) ?? typeof value}.`);
-  }
-  return value;
-}
+const ACCEPT_RULE = /^(?:\.[a-z0-9][a-z0-9.+-]*|[a-z]+\/(?:\*|[a-z0-9.+-]+))$/i;
+const auto = oneOf('auto');
 
-/** Checks options and fills in defaults. Throws on mistakes. */
-export function resolveOptions(options: UploadConfigOptions = {}): ResolvedOptions {
-  let accept: readonly string[] | 'any' = 'any';
-  if (Array.isArray(options.accept) && options.accept.length > 0) {
-    for (const a of options.accept as readonly string[]) {
-      if (typeof a !== 'string' || !(/^\.[a-z0-9][a-z0-9.+-]*$/i.test(a) || /^[a-z]+\/(\*|[a-z0-9.+-]+)$/i.test(a))) {
-        throw new InletError('INLET_ERR_UPLOAD_OPTION', `accept entries are ".ext" or "type/subtype", got ${JSON.stringify(a)}.`);
-      }
-    }
-    accept = options.accept;
-  } else if (options.accept !== undefined && options.accept !== 'any' && !Array.isArray(options.accept)) {
-    throw new InletError('INLET_ERR_UPLOAD_OPTION', 'accept must be a list or "any".');
-  }
-  const mode = options.maxEntriesMode ?? 'selected';
-  if (mode !== 'selected' && mode !== 'total') throw new InletError('INLET_ERR_UPLOAD_OPTION', 'maxEntriesMode is "selected" or "total".');
+/** What `allowUpload` accepts; a bad value throws `INLET_ERR_CONFIG_OPTION` naming the option. */
+export const UPLOAD_OPTIONS_SCHEMA: Schema = {
+  accept: either('"any" or a list of ".ext" / "type/subtype" rules', oneOf('any'), list(string(ACCEPT_RULE, 'a ".ext" or "type/subtype" rule'))),
+  maxEntries: integer(1, 10_000),
+  maxEntriesMode: oneOf('selected', 'total'),
+  maxFileSize: integer(1),
+  chunkSize: either(`"auto" or an integer from 1 to ${MAX_CHUNK_SIZE}`, auto, integer(1, MAX_CHUNK_SIZE)),
+  chunkTimeout: either('"auto" or a positive integer (ms)', auto, integer(1)),
+  maxExcessEntries: integer(0, 100_000),
+  autoUpload: boolean,
+  progress: func,
+  validator: func,
+  writer: func,
+  external: func,
+};
+
+/**
+ * Checks `allowUpload` options and fills in defaults. Throws an
+ * `InletOptionError` naming the option (prefixed with `where`) on mistakes.
+ */
+export function resolveOptions(options: UploadConfigOptions = {}, where = 'allowUpload'): ResolvedOptions {
+  checkOptions(options, UPLOAD_OPTIONS_SCHEMA, where);
+  const accept = Array.isArray(options.accept) && options.accept.length > 0 ? options.accept : 'any';
   return {
     accept,
-    maxEntries: positiveInt('maxEntries', options.maxEntries, 1, 10_000),
-    maxEntriesMode: mode,
-    maxFileSize: positiveInt('maxFileSize', options.maxFileSize, DEFAULT_MAX_FILE_SIZE),
-    chunkSize: options.chunkSize === 'auto' || options.chunkSize === undefined ? 'auto' : positiveInt('chunkSize', options.chunkSize, 0, MAX_CHUNK_SIZE),
-    chunkTimeout:
-      options.chunkTimeout === 'auto' || options.chunkTimeout === undefined ? 'auto' : positiveInt('chunkTimeout', options.chunkTimeout, 0),
+    maxEntries: options.maxEntries ?? 1,
+    maxEntriesMode: options.maxEntriesMode ?? 'selected',
+    maxFileSize: options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE,
+    chunkSize: options.chunkSize ?? 'auto',
+    chunkTimeout: options.chunkTimeout ?? 'auto',
     autoUpload: options.autoUpload === true,
-    maxExcessEntries: options.maxExcessEntries === undefined ? MAX_EXCESS_ENTRIES : positiveInt('maxExcessEntries', options.maxExcessEntries, 0, 100_000),
+    maxExcessEntries: options.maxExcessEntries ?? MAX_EXCESS_ENTRIES,
     external: typeof options.external === 'function',
   };
 }

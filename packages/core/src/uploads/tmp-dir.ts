@@ -8,8 +8,19 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Default base folder for upload temp files. */
-export const DEFAULT_UPLOAD_TMP_BASE = join(tmpdir(), 'inlet-uploads');
+/** The folder name, inside the OS temp folder, of the default upload base. */
+export const DEFAULT_UPLOAD_TMP_NAME = 'inlet-uploads';
+
+/**
+ * The default base folder for upload temp files, `<os tmp>/inlet-uploads`.
+ * Read when a server is created (so `TMPDIR` set after importing Inlet counts).
+ *
+ * @example
+ * defaultUploadTmpBase() // '/tmp/inlet-uploads'
+ */
+export function defaultUploadTmpBase(): string {
+  return join(tmpdir(), DEFAULT_UPLOAD_TMP_NAME);
+}
 
 function alive(pid: number): boolean {
   try {
@@ -21,7 +32,7 @@ function alive(pid: number): boolean {
 }
 
 /** Removes folders left by dead processes; returns how many were removed. */
-export async function sweepStaleUploadDirs(base: string = DEFAULT_UPLOAD_TMP_BASE): Promise<number> {
+export async function sweepStaleUploadDirs(base: string = defaultUploadTmpBase()): Promise<number> {
   let names: string[];
   try {
     names = await readdir(base);
@@ -39,12 +50,12 @@ export async function sweepStaleUploadDirs(base: string = DEFAULT_UPLOAD_TMP_BAS
 }
 
 /** A fresh name for this process's upload folder under `base` (not created yet). */
-export function uploadDirPath(base: string = DEFAULT_UPLOAD_TMP_BASE): string {
+export function uploadDirPath(base: string = defaultUploadTmpBase()): string {
   return join(base, `p${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
 /** Creates this process's upload folder (after sweeping stale ones). */
-export async function createUploadDir(base: string = DEFAULT_UPLOAD_TMP_BASE, dir: string = uploadDirPath(base)): Promise<string> {
+export async function createUploadDir(base: string = defaultUploadTmpBase(), dir: string = uploadDirPath(base)): Promise<string> {
   await mkdir(base, { recursive: true, mode: 0o700 });
   await sweepStaleUploadDirs(base);
   await mkdir(dir, { recursive: true, mode: 0o700 });

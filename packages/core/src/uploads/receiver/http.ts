@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InletError } from '../../errors.js';
+import { createLogger, type Logger } from '../../logger.js';
 import { declaredLength, parseContentLength, parseContentRange, rangeHeader } from './content-range.js';
 import type { ChunkOutcome, SessionRegistry } from './sessions.js';
 import type { ChunkBody } from './store.js';
@@ -60,6 +61,8 @@ export interface ReceiverHandlerOptions {
   maxChunkBytes?: number;
   /** Preflight cache lifetime; default {@link DEFAULT_CORS_MAX_AGE_S}. */
   corsMaxAgeS?: number;
+  /** Where failures are reported; default: the built-in stderr logger. */
+  logger?: Logger;
 }
 
 /** A response decided without I/O: status, headers, optional JSON body. */
@@ -93,6 +96,7 @@ export function createReceiverHandler(
   }
   const cors = corsPolicy(options.allowOrigin, options.corsMaxAgeS ?? DEFAULT_CORS_MAX_AGE_S);
   const prefix = `${basePath}/`;
+  const logger = options.logger ?? createLogger();
 
   return (req, res) => {
     const url = req.url ?? '';
@@ -100,7 +104,8 @@ export function createReceiverHandler(
     const path = query === -1 ? url : url.slice(0, query);
     if (!path.startsWith(prefix)) return false;
     const token = path.slice(prefix.length);
-    handle(registry, req, res, token, maxChunkBytes, cors).catch(() => {
+    handle(registry, req, res, token, maxChunkBytes, cors, logger).catch((err: unknown) => {
+      logger.error({ err, method: req.method, route: path }, 'upload receiver request failed');
       if (!res.headersSent) send(res, { status: 500, headers: {}, body: { error: RECEIVER_ERRORS.writerError } });
       else res.destroy();
     });
@@ -115,6 +120,7 @@ async function handle(
   token: string,
   maxChunkBytes: number,
   cors: CorsPolicy,
+  logger: Logger,
 ): Promise<void> {
   cors.apply(req, res);
   const method = req.method ?? '';
@@ -128,7 +134,7 @@ async function handle(
   if ('status' in head) return send(res, head);
   const { range, length } = head;
 
-  const body = new RequestBody(req, length);
+  const body = new RequestBody(req, length, logger);
   const outcome =
     range.kind === 'status' ? await registry.status(token, range.total) : await registry.receive(token, range, body);
   const overflow = await body.settle();
@@ -231,12 +237,14 @@ function send(res: ServerResponse, answer: ReceiverAnswer): void {
 class RequestBody implements ChunkBody {
   readonly length: number;
   readonly #req: IncomingMessage;
+  readonly #logger: Logger;
   #received = 0;
   #started = false;
   #overflow = false;
 
-  constructor(req: IncomingMessage, length: number) {
+  constructor(req: IncomingMessage, length: number, logger: Logger) {
     this.#req = req;
+    this.#logger = logger;
     this.length = length;
   }
 
@@ -249,8 +257,10 @@ class RequestBody implements ChunkBody {
         let step: IteratorResult<Buffer>;
         try {
           step = await pieces.next();
-        } catch {
-          return; // the client went away; keep what arrived
+        } catch (err) {
+          // The client went away: keep what arrived (it resumes from there).
+          this.#logger.debug({ err, received: this.#received, expected: this.length }, 'upload receiver request ended early');
+          return;
         }
         if (step.done) return;
         const room = this.length - this.#received;

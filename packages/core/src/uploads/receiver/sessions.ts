@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { InletError } from '../../errors.js';
+import { createLogger, type Logger } from '../../logger.js';
 import type { ByteRange } from './content-range.js';
 import { SerialLock } from './lock.js';
 import { isTransientStoreError, type ChunkBody, type ChunkStore, type ChunkStoreSession } from './store.js';
@@ -95,6 +96,8 @@ export interface SessionRegistryOptions {
   tombstoneTtlMs?: number;
   /** Clock, for tests; default `Date.now`. */
   now?: () => number;
+  /** Where store failures and throwing listeners are reported; default: the built-in stderr logger. */
+  logger?: Logger;
 }
 
 /**
@@ -165,6 +168,7 @@ export class SessionRegistry {
   readonly #ttlMs: number;
   readonly #tombstoneTtlMs: number;
   readonly #now: () => number;
+  readonly #logger: Logger;
   readonly #sessions = new Map<string, Session>();
   readonly #tombstones = new Map<string, Tombstone>();
   readonly #progress = new Set<ProgressListener>();
@@ -180,9 +184,12 @@ export class SessionRegistry {
     this.#ttlMs = positiveInteger(options.ttlMs ?? DEFAULT_SESSION_TTL_MS, 'ttlMs');
     this.#tombstoneTtlMs = nonNegativeInteger(options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS, 'tombstoneTtlMs');
     this.#now = options.now ?? Date.now;
+    this.#logger = options.logger ?? createLogger();
     const every = nonNegativeInteger(options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS, 'sweepIntervalMs');
     if (every > 0) {
-      this.#timer = setInterval(() => void this.sweep(), every);
+      this.#timer = setInterval(() => {
+        this.sweep().catch((err: unknown) => this.#logger.error({ err }, 'upload receiver sweep failed'));
+      }, every);
       this.#timer.unref();
     }
   }
@@ -395,7 +402,11 @@ export class SessionRegistry {
     try {
       return await work();
     } catch (error) {
-      if (isTransientStoreError(error)) return { kind: 'unavailable', offset: session.offset };
+      if (isTransientStoreError(error)) {
+        this.#logger.warn({ err: error, session: session.id, view: session.entry.viewId, ref: session.entry.entryRef }, 'upload receiver store busy; the client retries');
+        return { kind: 'unavailable', offset: session.offset };
+      }
+      this.#logger.error({ err: error, session: session.id, view: session.entry.viewId, ref: session.entry.entryRef }, 'upload receiver store failed; the upload fails');
       await this.#end(session, 'failed', 'writer_error', error);
       return { kind: 'failed' };
     }
@@ -413,9 +424,10 @@ export class SessionRegistry {
     if (session.storeTouched) {
       try {
         await session.store.abort(session.view());
-      } catch {
-        // Best effort: the session is gone either way, and an S3 lifecycle
-        // rule or a tmp cleaner reclaims what an abort could not.
+      } catch (err) {
+        // The session is gone either way, and an S3 lifecycle rule or a tmp
+        // cleaner reclaims what an abort could not; the failure is reported.
+        this.#logger.warn({ err, session: session.id }, 'upload receiver could not abort stored parts');
       }
     }
     const why = reason ?? (state === 'expired' ? 'expired' : undefined);
@@ -438,7 +450,7 @@ export class SessionRegistry {
       try {
         call(listener);
       } catch (error) {
-        process.emitWarning(`An upload receiver listener threw: ${String(error)}`, 'InletWarning');
+        this.#logger.error({ err: error }, 'an upload receiver listener threw');
       }
     }
   }

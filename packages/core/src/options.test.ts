@@ -83,7 +83,7 @@ describe('createServer options', () => {
     server = createServer({
       routes,
       secret: 's'.repeat(32),
-      pubsub: { subscribe: () => () => undefined, broadcast: () => undefined },
+      pubsub: { subscribe: async () => () => undefined, broadcast: async () => undefined },
       layout: (ctx) => ctx.content,
       scripts: '',
       staticDirs: ['public', { root: 'public', path: '/assets', maxAgeMs: 60_000, immutable: true }],

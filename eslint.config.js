@@ -27,7 +27,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../uploads/*', '../server/*', '../testing/*'], allowTypeImports: true, message: 'live/ must not depend on uploads/, server/ or testing/ at run time.' }] },
+        { patterns: [{ group: ['../uploads/*', '../http/*', '../node/*', '../testing/*'], allowTypeImports: true, message: 'live/ must not depend on uploads/, http/, node/ or testing/ at run time.' }] },
       ],
     },
   },
@@ -37,7 +37,34 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../live/*', '../uploads/*', '../server/*', '../testing/*'], message: 'protocol/ and render/ are leaves.' }] },
+        { patterns: [{ group: ['../live/*', '../uploads/*', '../http/*', '../node/*', '../testing/*'], message: 'protocol/ and render/ are leaves.' }] },
+      ],
+    },
+  },
+  {
+    // uploads/ plugs into live/; http/ composes them and never creates a server; only node/ does, and nothing imports node/.
+    files: ['packages/core/src/uploads/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../http/*', '../node/*', '../testing/*', '../../http/*', '../../node/*', '../../testing/*'], message: 'uploads/ must not depend on http/, node/ or testing/.' }] },
+      ],
+    },
+  },
+  {
+    files: ['packages/core/src/http/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['../node/*', '../testing/*'], message: 'http/ must not depend on node/ or testing/.' }],
+          paths: [
+            { name: 'node:http', importNames: ['createServer'], message: 'http/ never creates a server: node/ does.' },
+            { name: 'node:https', message: 'http/ never creates a server: node/ does.' },
+          ],
+        },
       ],
     },
   },

@@ -9,7 +9,8 @@ export default defineConfig({
     // so one copy of every class is loaded and no build is needed to test.
     alias: [
       { find: /^inletjs$/, replacement: src('index.ts') },
-      { find: /^inletjs\/node$/, replacement: src('server/index.ts') },
+      { find: /^inletjs\/node$/, replacement: src('node/index.ts') },
+      { find: /^inletjs\/http$/, replacement: src('http/index.ts') },
       { find: /^inletjs\/testing$/, replacement: src('testing/index.ts') },
       { find: /^@inletjs\/redis$/, replacement: fileURLToPath(new URL('./packages/redis/src/index.ts', import.meta.url)) },
       { find: /^@inletjs\/s3$/, replacement: fileURLToPath(new URL('./packages/s3/src/index.ts', import.meta.url)) },

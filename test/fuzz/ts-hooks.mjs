@@ -12,7 +12,8 @@ import { transform } from 'esbuild';
 const root = new URL('../../', import.meta.url);
 const ALIASES = {
   inletjs: 'packages/core/src/index.ts',
-  'inletjs/node': 'packages/core/src/server/index.ts',
+  'inletjs/node': 'packages/core/src/node/index.ts',
+  'inletjs/http': 'packages/core/src/http/index.ts',
   'inletjs/testing': 'packages/core/src/testing/index.ts',
   '@inletjs/s3': 'packages/s3/src/index.ts',
 };

@@ -3,8 +3,8 @@ import { InletError } from './errors.js';
 import { createLiveView } from './live/view.js';
 import { html } from './render/template.js';
 import { InletOptionError } from './options.js';
-import { checkServerOptions } from './server/options.js';
-import { createServer, type InletServer } from './server/index.js';
+import { checkInletOptions } from './http/options.js';
+import { createServer, type InletServer } from './node/index.js';
 import { resolveOptions } from './uploads/config.js';
 import { chunkedUpload } from './uploads/chunked.js';
 
@@ -73,8 +73,8 @@ describe('createServer options', () => {
   });
 
   it('requires routes', () => {
-    expect(optionError(() => checkServerOptions({})).option).toBe('routes');
-    expect(optionError(() => checkServerOptions('routes')).option).toBe('options');
+    expect(optionError(() => checkInletOptions({})).option).toBe('routes');
+    expect(optionError(() => checkInletOptions('routes')).option).toBe('options');
   });
 
 

@@ -1,7 +1,7 @@
 /**
- * The checks behind `createServer(options)`: every option, nested ones
- * included, is validated when the server is created, and a bad one throws
- * `INLET_ERR_CONFIG_OPTION` naming it.
+ * The checks behind `createServer`, `attach` and the adapters: every option,
+ * nested ones included, is validated when Inlet is created, and a bad one
+ * throws `INLET_ERR_CONFIG_OPTION` naming it.
  */
 import { LOG_LEVELS } from '../logger.js';
 import { chunkStoreCheck } from '../uploads/chunked.js';
@@ -57,8 +57,8 @@ const staticDir: Check = either(
   object({ root: string(), path: string(/^\/[^?#]*$/, 'a URL path starting with "/"'), maxAgeMs: integer(0), immutable: boolean }),
 );
 
-/** Each `createServer` option's check. */
-export const SERVER_OPTIONS_SCHEMA: Schema = {
+/** Each option's check, for every way of serving Inlet. */
+export const INLET_OPTIONS_SCHEMA: Schema = {
   routes: (value, path) => {
     record(view, 'an object of path patterns to views, e.g. { "/": Home }')(value, path);
     if (Object.keys(value as object).length === 0) throw new InletOptionError(path, 'must name at least one route.');
@@ -69,7 +69,6 @@ export const SERVER_OPTIONS_SCHEMA: Schema = {
   scripts: anyString,
   staticDirs: list(staticDir, 'a list of folders (a single folder goes in a list: ["public"])'),
   session: func,
-  handler: func,
   maxFrameBytes: integer(1024, 2 ** 31 - 1),
   maxChannels: integer(1, 100_000),
   maxQueuedBytes: integer(1024),
@@ -94,14 +93,15 @@ export const SERVER_OPTIONS_SCHEMA: Schema = {
 };
 
 /**
- * Validates `createServer` options; throws `InletOptionError`
+ * Validates Inlet's options (plus the `extra` ones of the caller, such as
+ * `createServer`'s `handler`); throws `InletOptionError`
  * (`INLET_ERR_CONFIG_OPTION`) naming the first bad one.
  *
  * @example
- * checkServerOptions({ routes, maxChannels: -5 }) // throws: maxChannels must be an integer from 1 to 100000, got -5.
+ * checkInletOptions({ routes, maxChannels: -5 }) // throws: maxChannels must be an integer from 1 to 100000, got -5.
  */
-export function checkServerOptions(options: unknown): void {
+export function checkInletOptions(options: unknown, extra: Schema = {}): void {
   if (typeof options !== 'object' || options === null) throw new InletOptionError('options', 'must be an object with at least `routes`.');
   if ((options as { routes?: unknown }).routes === undefined) throw new InletOptionError('routes', 'is required, e.g. { "/": Home }.');
-  checkOptions(options, SERVER_OPTIONS_SCHEMA);
+  checkOptions(options, { ...INLET_OPTIONS_SCHEMA, ...extra });
 }

@@ -6,6 +6,9 @@ import { Form } from './views/form.js';
 import { PageOne, PageTwo } from './views/pages.js';
 import { Rows } from './views/rows.js';
 import { Components } from './views/components.js';
+import { Streams } from './views/streams.js';
+import { StreamComponents, StreamHealthy, StreamInsideFor, StreamLimit, StreamReset } from './views/streams-more.js';
+import { RowsStream } from './views/rows-stream.js';
 import { createGallery, createLargeFiles } from './views/uploads.js';
 import { createChunked, createDirectS3 } from './views/external.js';
 import { s3FromEnv } from './s3.js';
@@ -35,6 +38,13 @@ export const routes = {
   '/pages/two': PageTwo,
   '/rows': Rows,
   '/components': Components,
+  '/streams': Streams,
+  '/streams/reset': StreamReset,
+  '/streams/limit': StreamLimit,
+  '/streams/components': StreamComponents,
+  '/streams/healthy/:category': StreamHealthy,
+  '/streams/inside-for': StreamInsideFor,
+  '/rows-stream': RowsStream,
 };
 
 const styles = '<link rel="stylesheet" href="/app.css">';

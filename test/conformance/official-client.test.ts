@@ -67,6 +67,41 @@ describe('official client conformance', () => {
     expect(await done()).toBeGreaterThanOrEqual(7);
   });
 
+  it('streams: inserts, moves, deletes, resets and a component stream', async () => {
+    const { view, done } = await mounted('/streams');
+    await view.click('update', { id: 'users-1' });
+    await view.click('move-to-first', { id: 'users-2' });
+    await view.click('admin-delete', { id: 'admins-1' });
+    await view.click('add', { at: '0' });
+    await view.click('reset-users-reorder');
+    await view.click('reset-users');
+    await view.click('append-users');
+    await view.click('update', { id: 'c_users-1' }, 1);
+    await view.click('reset', {}, 1);
+    expect(view.streamIds('users')).toEqual(['users-4', 'users-3']);
+    expect(view.streamIds({ ref: '1-0' })).toEqual([]);
+    expect(await done()).toBe(10);
+  });
+
+  it('streams: components as items with nested streams, limits, inserts at an index', async () => {
+    const nested = await mounted('/streams/components');
+    await nested.view.click('reorder', {}, 1);
+    await nested.view.click('reorder');
+    expect(nested.view.streamIds('items')).toEqual(['items-e', 'items-a', 'items-f', 'items-g']);
+    expect(nested.view.streamIds({ ref: '1-0' })).toEqual(['nested-items-a-e', 'nested-items-a-a', 'nested-items-a-f', 'nested-items-a-g']);
+    await nested.done();
+    const limit = await mounted('/streams/limit');
+    await limit.view.click('insert-10');
+    await limit.view.submit('configure', { at: '1', limit: '5' });
+    await limit.view.click('insert-1');
+    expect(limit.view.streamIds('items')).toEqual(['items-1', 'items-11', 'items-10', 'items-9', 'items-8']);
+    await limit.done();
+    const reset = await mounted('/streams/reset');
+    for (const e of ['bulk-insert', 'delete-insert-existing-at-one', 'existing-update-only', 'new-update-only', 'filter']) await reset.view.click(e);
+    expect(reset.view.streamIds('items')).toEqual(['items-b', 'items-c', 'items-d']);
+    await reset.done();
+  });
+
   it('random list operations on nested, keyed and unkeyed templates (property)', async () => {
     type Item = { id: number; v: number; flag: boolean };
     const item = (i: Item) =>

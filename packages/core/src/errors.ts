@@ -20,6 +20,12 @@ export const ERROR_CODES = {
   INLET_ERR_UPLOAD_OPTION: 'An upload option has an invalid value.',
   INLET_ERR_UPLOAD_DESTINATION: 'A destination path escapes its directory.',
   INLET_ERR_UPLOAD_NO_FREE_NAME: 'Every name tried for the file is taken in its destination folder.',
+  INLET_ERR_STREAM_UNKNOWN: 'No stream with that name has been created on this socket.',
+  INLET_ERR_STREAM_DOM_ID: 'A stream item has no usable DOM id.',
+  INLET_ERR_STREAM_CONFIGURE: 'A stream can only be configured once, before it is first used.',
+  INLET_ERR_STREAM_OPTION: 'A stream option has an invalid value.',
+  INLET_ERR_STREAM_ASSIGN: 'The `streams` assign belongs to Inlet.',
+  INLET_ERR_JS_OPTION: 'A JS command got an invalid argument.',
 } as const;
 
 export type InletErrorCode = keyof typeof ERROR_CODES;

@@ -5,6 +5,22 @@
 export { InletError, ERROR_CODES, type InletErrorCode } from './errors.js';
 export { html, safe, repeat, Template, SafeHtml, Repeat } from './render/template.js';
 export { escapeHtml } from './render/escape.js';
+export {
+  JS,
+  type JSCommand,
+  type JSTarget,
+  type JSTransition,
+  type PushTarget,
+  type PushOptions,
+  type ShowOptions,
+  type HideOptions,
+  type ToggleOptions,
+  type ClassOptions,
+  type TransitionOptions,
+  type ToOptions,
+  type DispatchOptions,
+  type NavigateOptions,
+} from './render/js.js';
 export { renderToString } from './render/tree.js';
 export {
   createLiveView,
@@ -20,7 +36,14 @@ export {
   type RenderContext,
   type Session,
 } from './live/view.js';
-export { LiveViewSocket, type Flash } from './live/socket.js';
+export { LiveViewSocket, type Flash, type SocketAssigns, type StreamsOf, type StreamName, type StreamItem } from './live/socket.js';
+export {
+  LiveStream,
+  StreamRender,
+  type StreamOptions,
+  type StreamInsertOptions,
+  type StreamConfig,
+} from './render/stream.js';
 export { MemoryPubSub, type PubSub, type Subscriber, type Unsubscribe } from './live/pubsub.js';
 export type { Params } from './live/params.js';
 export { defaultLayout, type Layout, type LayoutContext } from './live/app.js';

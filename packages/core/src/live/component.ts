@@ -4,7 +4,8 @@
  */
 import { InletError } from '../errors.js';
 import type { WireObject, WireValue } from '../render/keys.js';
-import { renderTemplate, type RenderContext, type RNode } from '../render/tree.js';
+import { StreamSet, type StreamConfig, type StreamInsertOptions, type StreamOptions } from '../render/stream.js';
+import { releaseStreamEntries, renderTemplate, type RenderContext, type RList, type RNode } from '../render/tree.js';
 import { diff, toWire } from '../render/wire.js';
 import type { ComponentPlacement, ComponentSocket, LiveComponent, LiveEvent } from './view.js';
 
@@ -19,22 +20,52 @@ interface ComponentState {
 }
 
 class ComponentSocketImpl implements ComponentSocket<Record<string, unknown>> {
-  readonly assigns: Record<string, unknown> = {};
+  readonly assigns: Record<string, unknown> & { streams: Record<string, never> };
+  readonly streams: StreamSet;
   dirty = true;
 
   constructor(
     readonly id: string,
     readonly cid: number,
     private readonly parent: ComponentParent,
-  ) {}
+  ) {
+    this.streams = new StreamSet(`${cid}-`);
+    this.assigns = { streams: this.streams.view() as Record<string, never> };
+  }
 
   assign(values: Partial<Record<string, unknown>>): void {
     for (const key of Object.keys(values)) {
+      if (key === 'streams') throw new InletError('INLET_ERR_STREAM_ASSIGN', 'Change streams with stream(), streamInsert() and streamDelete().');
       const value = values[key];
       if (this.assigns[key] === value && (typeof value !== 'object' || value === null)) continue;
       this.assigns[key] = value;
       this.dirty = true;
     }
+  }
+
+  stream(name: string, items: Iterable<unknown>, options?: StreamOptions): void {
+    this.streams.stream(name, items, options);
+    this.dirty = true;
+  }
+
+  streamConfigure(name: string, config: StreamConfig): void {
+    this.streams.configure(name, config);
+  }
+
+  streamInsert(name: string, item: unknown, options?: StreamInsertOptions): void {
+    this.streams.get(name).insert(item, options);
+    this.dirty = true;
+  }
+
+  streamDelete(name: string, item: unknown): void {
+    const stream = this.streams.get(name);
+    stream.deleteByDomId(stream.domId(item));
+    this.dirty = true;
+  }
+
+  streamDeleteByDomId(name: string, domId: string): void {
+    this.streams.get(name).deleteByDomId(domId);
+    this.dirty = true;
   }
 
   pushEvent(event: string, payload: Record<string, unknown> = {}): void {
@@ -71,6 +102,8 @@ export class Components {
   readonly #parent: ComponentParent;
   #nextCid = 1;
   #pendingMounts: Promise<void>[] = [];
+  /** Stream lists rendered since the last {@link releaseStreams}. */
+  #streamLists: RList[] = [];
 
   constructor(parent: ComponentParent) {
     this.#parent = parent;
@@ -80,9 +113,16 @@ export class Components {
     return this.#byCid.size;
   }
 
-  /** The render context that resolves component placements to cids. */
-  context(): RenderContext {
-    return { component: (marker) => this.#place(marker as ComponentPlacement) };
+  /** The render context that resolves component placements to cids (and records stream lists in `streams`). */
+  context(streams?: RList[]): RenderContext {
+    const component = (marker: object): number => this.#place(marker as ComponentPlacement);
+    return streams ? { component, stream: (list) => streams.push(list) } : { component };
+  }
+
+  /** Drops the entries of the stream lists components rendered, once they have been sent. */
+  releaseStreams(): void {
+    releaseStreamEntries(this.#streamLists);
+    this.#streamLists = [];
   }
 
   #place(placement: ComponentPlacement): number {
@@ -131,7 +171,7 @@ export class Components {
    */
   render(full: boolean): WireObject | undefined {
     let out: WireObject | undefined;
-    const ctx = this.context();
+    const ctx = this.context(this.#streamLists);
     // Rendering a component can place (and dirty) others: repeat until none is dirty.
     for (let pass = 0; pass < 100; pass++) {
       const dirty = [...this.#byCid.values()].filter((s) => s.socket.dirty);
@@ -140,6 +180,7 @@ export class Components {
         state.socket.dirty = false;
         const template = state.definition.render(state.socket.assigns, { myself: state.cid });
         const node = renderTemplate(template, ctx, true);
+        state.socket.streams.prune();
         if (!startsWithElement(node)) {
           throw new InletError('INLET_ERR_RENDER_COMPONENT', `Component "${state.socket.id}" (cid ${state.cid}).`);
         }

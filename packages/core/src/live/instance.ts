@@ -3,7 +3,7 @@
  * it sends. All callbacks of one instance run one after another.
  */
 import { DIFF, type WireObject, type WireValue } from '../render/keys.js';
-import { renderTemplate, treeToHtml, type RNode } from '../render/tree.js';
+import { releaseStreamEntries, renderTemplate, treeToHtml, type RList, type RNode } from '../render/tree.js';
 import { diff, toWire } from '../render/wire.js';
 import { Components } from './component.js';
 import type { AppServices, ExtensionInstance, ViewExtension } from './extensions.js';
@@ -58,6 +58,8 @@ export class ViewInstance {
   readonly #pendingSubscriptions = new Set<Promise<void>>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #tree?: RNode;
+  /** Stream lists of the last render, released once their diff is produced. */
+  #streamLists: RList[] = [];
   #queue: Promise<unknown> = Promise.resolve();
   #stopped = false;
   #mounted = false;
@@ -186,6 +188,7 @@ export class ViewInstance {
     if (this.#title !== undefined) out[DIFF.TITLE] = this.#title;
     if (effects.events.length > 0) out[DIFF.EVENTS] = effects.events;
     this.#tree = tree;
+    this.#releaseStreams();
     return out;
   }
 
@@ -195,7 +198,16 @@ export class ViewInstance {
     const tree = this.#renderRoot();
     await this.components.settle();
     this.components.render(true);
-    return { html: treeToHtml(tree, (cid) => this.components.tree(cid)), title: this.#title };
+    const html = treeToHtml(tree, (cid) => this.components.tree(cid));
+    this.#releaseStreams();
+    return { html, title: this.#title };
+  }
+
+  /** Stream items are in the client's DOM now: the server forgets them. */
+  #releaseStreams(): void {
+    releaseStreamEntries(this.#streamLists);
+    this.#streamLists = [];
+    this.components.releaseStreams();
   }
 
   /** The full HTML of the current state, from the trees last sent (tests, conformance). */
@@ -207,7 +219,9 @@ export class ViewInstance {
     let meta: RenderMeta = { csrfToken: this.#options.csrfToken, uploads: {}, connected: this.#options.connected, url: this.#url };
     for (const ext of this.#extensions.values()) if (ext.renderMeta) meta = { ...meta, ...ext.renderMeta() };
     const template = this.#options.view.render(this.socket.assigns, meta);
-    return renderTemplate(template, this.components.context());
+    const tree = renderTemplate(template, this.components.context(this.#streamLists));
+    LiveViewSocket.pruneStreams(this.socket);
+    return tree;
   }
 
   /**
@@ -262,6 +276,7 @@ export class ViewInstance {
     if (effects.title !== undefined) (out ??= {})[DIFF.TITLE] = effects.title;
     if (effects.events.length > 0) (out ??= {})[DIFF.EVENTS] = effects.events;
     if (effects.reply !== undefined) (out ??= {})[DIFF.REPLY] = effects.reply as WireObject;
+    this.#releaseStreams();
     return out;
   }
 

@@ -4,12 +4,28 @@
  * The view instance reads and clears the effects after each callback.
  */
 import { InletError } from '../errors.js';
+import { StreamSet, type LiveStream, type StreamConfig, type StreamInsertOptions, type StreamOptions } from '../render/stream.js';
 import type { UploadApi } from '../uploads/socket-api.js';
 
 /** The name the uploads extension registers under (see `live/extensions.ts`). */
 export const UPLOADS_EXTENSION = 'uploads';
 
 export type Flash = Record<string, string>;
+
+/**
+ * The streams a view's assigns declare (`{ streams: { songs: LiveStream<Song> } }`),
+ * or any name with items of any type when the assigns declare none.
+ */
+export type StreamsOf<A> = A extends { streams: infer S } ? S : Record<string, LiveStream<any>>;
+/** The stream names of assigns `A`. */
+export type StreamName<A> = keyof StreamsOf<A> & string;
+/** The item type of stream `K` of assigns `A`. */
+export type StreamItem<A, K extends string> = StreamsOf<A> extends Record<K, LiveStream<infer T>> ? T : unknown;
+/** Assigns as callbacks and `render` read them: the app's own, plus `flash` and `streams`. */
+export type SocketAssigns<A> = A & { flash: Flash; streams: StreamsOf<A> };
+
+/** The assign keys Inlet owns; `assign` refuses them. */
+const RESERVED_ASSIGNS = new Set(['streams']);
 
 /** What navigation a callback asked for. Only the last request counts. */
 export type Navigation =
@@ -49,13 +65,14 @@ const EFFECTS = Symbol('inlet.effects');
  */
 export class LiveViewSocket<A extends object = Record<string, unknown>> {
   readonly #host: SocketHost;
-  #assigns: A & { flash: Flash };
+  #assigns: SocketAssigns<A>;
   #effects: Effects = { changed: new Set(), events: [] };
+  readonly #streams = new StreamSet();
 
   /** @internal created by the view instance */
   constructor(host: SocketHost) {
     this.#host = host;
-    this.#assigns = { flash: {} } as unknown as A & { flash: Flash };
+    this.#assigns = { flash: {}, streams: this.#streams.view() } as unknown as SocketAssigns<A>;
   }
 
   /** The view's id (also the DOM id of its container). */
@@ -69,7 +86,7 @@ export class LiveViewSocket<A extends object = Record<string, unknown>> {
   }
 
   /** The current assigns. Treat as read-only; change them with {@link assign}. */
-  get assigns(): Readonly<A & { flash: Flash }> {
+  get assigns(): Readonly<SocketAssigns<A>> {
     return this.#assigns;
   }
 
@@ -83,6 +100,7 @@ export class LiveViewSocket<A extends object = Record<string, unknown>> {
     const values = (typeof a === 'string' ? { [a]: b } : a) as Record<string, unknown>;
     const target = this.#assigns as Record<string, unknown>;
     for (const key of Object.keys(values)) {
+      if (RESERVED_ASSIGNS.has(key)) throw new InletError('INLET_ERR_STREAM_ASSIGN', 'Change streams with stream(), streamInsert() and streamDelete().');
       const value = values[key];
       if (target[key] === value && (typeof value !== 'object' || value === null)) continue;
       target[key] = value;
@@ -93,6 +111,68 @@ export class LiveViewSocket<A extends object = Record<string, unknown>> {
   /** Whether `key` changed since the last render. */
   changed(key: keyof A & string): boolean {
     return this.#effects.changed.has(key);
+  }
+
+  // ---- streams (see render/stream.ts) ----
+
+  /**
+   * Creates the stream `name` with `items`, or inserts them into it. Templates
+   * read it as `streams.<name>`. With `reset: true` the client first removes
+   * every item it has. Items are sent with the next render, then forgotten.
+   *
+   * @example
+   * socket.stream('songs', songs)                     // mount
+   * socket.stream('songs', newer, { at: 0 })          // prepend (in reverse order to keep theirs)
+   * socket.stream('songs', filtered, { reset: true }) // replace everything
+   */
+  stream<K extends StreamName<A>>(name: K, items: Iterable<StreamItem<A, K>>, options: StreamOptions<StreamItem<A, K>> = {}): void {
+    this.#streams.stream(name, items, options as StreamOptions);
+    this.#effects.changed.add('streams');
+  }
+
+  /**
+   * Configures a stream before it is first used; `domId` computes each item's DOM id
+   * (default `${name}-${item.id}`).
+   *
+   * @example
+   * socket.streamConfigure('songs', { domId: (s) => `song-${s.slug}` })
+   */
+  streamConfigure<K extends StreamName<A>>(name: K, config: StreamConfig<StreamItem<A, K>>): void {
+    this.#streams.configure(name, config as StreamConfig);
+  }
+
+  /**
+   * Inserts one item, or updates it in place if the client already has it.
+   *
+   * @example
+   * socket.streamInsert('songs', song, { at: 0, limit: 50 })
+   */
+  streamInsert<K extends StreamName<A>>(name: K, item: StreamItem<A, K>, options: StreamInsertOptions = {}): void {
+    this.#streams.get(name).insert(item, options);
+    this.#effects.changed.add('streams');
+  }
+
+  /**
+   * Removes an item (its DOM id is computed as for inserts).
+   *
+   * @example
+   * socket.streamDelete('songs', song)
+   */
+  streamDelete<K extends StreamName<A>>(name: K, item: StreamItem<A, K>): void {
+    const stream = this.#streams.get(name);
+    stream.deleteByDomId(stream.domId(item));
+    this.#effects.changed.add('streams');
+  }
+
+  /**
+   * Removes the item with DOM id `domId`, without the item itself.
+   *
+   * @example
+   * handleEvent: (e, socket) => socket.streamDeleteByDomId('songs', String(e.id))
+   */
+  streamDeleteByDomId<K extends StreamName<A>>(name: K, domId: string): void {
+    this.#streams.get(name).deleteByDomId(domId);
+    this.#effects.changed.add('streams');
   }
 
   /** Sends an event to the browser: `window` gets `phx:<name>` and hooks' `handleEvent` fire. */
@@ -189,6 +269,11 @@ export class LiveViewSocket<A extends object = Record<string, unknown>> {
   /** @internal */
   static takeEffects(socket: LiveViewSocket<object>): Effects {
     return socket[EFFECTS]();
+  }
+
+  /** @internal forgets the streams' sent changes (after each render) */
+  static pruneStreams(socket: LiveViewSocket<object>): void {
+    socket.#streams.prune();
   }
 
   /** @internal sets assigns without recording a change (flash restored on join) */

@@ -6,7 +6,8 @@ import type { ComponentMarker } from '../render/tree.js';
 import type { Template } from '../render/template.js';
 import type { UploadConfigView } from '../uploads/socket-api.js';
 import type { Params } from './params.js';
-import type { Flash, LiveViewSocket } from './socket.js';
+import type { StreamConfig, StreamInsertOptions, StreamOptions } from '../render/stream.js';
+import type { LiveViewSocket, SocketAssigns, StreamItem, StreamName, StreamsOf } from './socket.js';
 
 /** An event from the browser: `type` is the event name; values and form fields are on the event. */
 export interface LiveEvent {
@@ -29,7 +30,7 @@ export interface RenderMeta {
   readonly url: URL;
 }
 
-export type RenderContext<A> = Readonly<A & { flash: Flash }>;
+export type RenderContext<A> = Readonly<SocketAssigns<A>>;
 
 /** A live view's callbacks. Only `render` is required. */
 export interface LiveViewDefinition<A extends object = Record<string, unknown>, I = unknown> {
@@ -76,8 +77,14 @@ export function createLiveView<A extends object = Record<string, unknown>, I = u
 export interface ComponentSocket<A extends object = Record<string, unknown>> {
   readonly id: string;
   readonly cid: number;
-  readonly assigns: Readonly<A>;
+  readonly assigns: Readonly<A & { streams: StreamsOf<A> }>;
   assign(values: Partial<A>): void;
+  /** As the view socket's {@link LiveViewSocket.stream}; refs are prefixed with the cid. */
+  stream<K extends StreamName<A>>(name: K, items: Iterable<StreamItem<A, K>>, options?: StreamOptions<StreamItem<A, K>>): void;
+  streamConfigure<K extends StreamName<A>>(name: K, config: StreamConfig<StreamItem<A, K>>): void;
+  streamInsert<K extends StreamName<A>>(name: K, item: StreamItem<A, K>, options?: StreamInsertOptions): void;
+  streamDelete<K extends StreamName<A>>(name: K, item: StreamItem<A, K>): void;
+  streamDeleteByDomId<K extends StreamName<A>>(name: K, domId: string): void;
   /** Sends an event to the browser. */
   pushEvent(event: string, payload?: Record<string, unknown>): void;
   /** Sends `info` to the parent view's `handleInfo`. */
@@ -93,7 +100,7 @@ export interface LiveComponentDefinition<A extends object = Record<string, unkno
   /** Handles events sent with `phx-target` pointing at this component. */
   handleEvent?(event: LiveEvent, socket: ComponentSocket<A>): void | Promise<void>;
   /** Must return a template with exactly one root element. `meta.myself` is the value for `phx-target`. */
-  render(context: Readonly<A>, meta: { readonly myself: number }): Template;
+  render(context: Readonly<A & { streams: StreamsOf<A> }>, meta: { readonly myself: number }): Template;
 }
 
 export type LiveComponent<A extends object = Record<string, unknown>, P extends object = Record<string, unknown>> = LiveComponentDefinition<A, P> & {
@@ -136,7 +143,7 @@ export function liveComponent<A extends object, P extends object>(
 ): ComponentPlacement {
   return {
     inletComponent: true,
-    definition: definition,
+    definition: definition as unknown as LiveComponent<object, object>,
     id: String(props.id),
     props: props,
   };

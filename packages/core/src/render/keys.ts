@@ -12,6 +12,7 @@ export const DIFF = {
   COMPONENTS: 'c',
   TITLE: 't',
   EVENTS: 'e',
+  STREAM: 'stream',
 } as const;
 
 /** A rendered node or diff as it travels on the wire. */

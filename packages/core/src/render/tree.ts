@@ -5,6 +5,8 @@
  */
 import { InletError } from '../errors.js';
 import { escapeHtml } from './escape.js';
+import { JS } from './js.js';
+import { StreamRender, type StreamWire } from './stream.js';
 import { Repeat, SafeHtml, Template } from './template.js';
 
 /** A dynamic part: escaped HTML text, a nested node, a list, or a component. */
@@ -26,6 +28,12 @@ export interface RList {
   readonly entries: readonly (readonly Dyn[])[];
   /** Entry keys, for keyed lists ({@link repeat}). */
   readonly keys?: readonly (string | number)[];
+  /**
+   * Set on a stream's list: the entries are the stream's pending inserts, and
+   * this is the annotation the client applies to its DOM. Stream entries are
+   * released once sent (see {@link releaseStreamEntries}).
+   */
+  readonly stream?: StreamWire;
 }
 
 /** A stateful component rendered in place, by its cid. */
@@ -43,6 +51,8 @@ export interface ComponentMarker {
 export interface RenderContext {
   /** Resolves a component marker to the cid that will render it. */
   component?(marker: ComponentMarker): number;
+  /** Told about every stream list rendered, so its entries can be released after sending. */
+  stream?(list: RList): void;
 }
 
 /** Statics used for lists whose items do not share one template. */
@@ -77,7 +87,9 @@ function toDyn(value: unknown, ctx: RenderContext): Dyn {
       if (value === null) return EMPTY;
       if (value instanceof Template) return renderTemplate(value, ctx);
       if (value instanceof SafeHtml) return value.value;
+      if (value instanceof JS) return escapeHtml(value.toString());
       if (Array.isArray(value)) return listOf(value, undefined, ctx);
+      if (value instanceof StreamRender) return streamList(value, ctx);
       if (value instanceof Repeat) {
         const items = value.items;
         const keys = items.map((item, i) => value.key(item, i));
@@ -126,6 +138,37 @@ function listOf(items: readonly unknown[], keys: (string | number)[] | undefined
   }
   for (let i = 0; i < items.length; i++) entries[i] = [toDyn(items[i], ctx)];
   return keys ? { kind: 'list', statics: WRAP_STATICS, entries, keys } : { kind: 'list', statics: WRAP_STATICS, entries };
+}
+
+function streamList(value: StreamRender, ctx: RenderContext): RList {
+  const stream = value.stream;
+  const items = stream.entries().map(([id, item]) => value.render(item, id));
+  const rendered = listOf(items, undefined, ctx);
+  let list: RList;
+  if (typeof rendered === 'string' || rendered.kind !== 'list') {
+    // No pending inserts: reuse the item statics last sent, so the client's copy stays valid.
+    list = { kind: 'list', statics: stream.statics ?? WRAP_STATICS, entries: [], stream: stream.wire() };
+  } else {
+    if (rendered.statics !== WRAP_STATICS) stream.statics = rendered.statics;
+    list = { kind: 'list', statics: rendered.statics, entries: rendered.entries, stream: stream.wire() };
+  }
+  ctx.stream?.(list);
+  return list;
+}
+
+const NO_ENTRIES: readonly (readonly Dyn[])[] = Object.freeze([]);
+
+/**
+ * Drops the entries of stream lists once their diff has been produced: the
+ * client keeps stream items in its DOM, so the server never needs them again.
+ *
+ * @example
+ * const lists: RList[] = []
+ * const tree = renderTemplate(t, { stream: (l) => lists.push(l) })
+ * send(toWire(tree)); releaseStreamEntries(lists)
+ */
+export function releaseStreamEntries(lists: readonly RList[]): void {
+  for (const list of lists) (list as { entries: readonly (readonly Dyn[])[] }).entries = NO_ENTRIES;
 }
 
 /** Resolves a component's cid to its rendered tree, for {@link treeToHtml}. */

@@ -66,6 +66,26 @@ function listToWire(list: RList, outer: StaticsTable | undefined): WireObject {
     [DIFF.STATIC]: outer ? (outer.ref(list.statics)) : list.statics,
     [DIFF.KEYED]: keyed,
   };
+  if (list.stream) out[DIFF.STREAM] = list.stream;
+  if (!outer && table.size > 0) out[DIFF.TEMPLATES] = table.table;
+  return out;
+}
+
+/**
+ * A stream list whose statics the client already has: every pending insert
+ * is sent whole (the client never keeps stream entries), or nothing when the
+ * stream has no pending change.
+ */
+function diffStream(list: RList, outer: StaticsTable | undefined): WireObject | undefined {
+  const stream = list.stream;
+  if (!stream) return undefined;
+  if (list.entries.length === 0 && stream[2].length === 0 && stream[3] !== true) return undefined;
+  const table = outer ?? new StaticsTable();
+  const keyed: WireObject = {};
+  const entries = list.entries;
+  for (let i = 0; i < entries.length; i++) keyed[i] = entryToWire(entries[i] as readonly Dyn[], table);
+  keyed[DIFF.KEYED_COUNT] = entries.length;
+  const out: WireObject = { [DIFF.KEYED]: keyed, [DIFF.STREAM]: stream };
   if (!outer && table.size > 0) out[DIFF.TEMPLATES] = table.table;
   return out;
 }
@@ -96,8 +116,8 @@ export function diff(prev: Dyn | undefined, next: Dyn, table?: StaticsTable): Wi
     }
     case 'list': {
       const p = prev as RList;
-      if (p.statics !== next.statics) return toWire(next, table);
-      return diffList(p, next, table);
+      if (p.statics !== next.statics || (p.stream === undefined) !== (next.stream === undefined)) return toWire(next, table);
+      return next.stream ? diffStream(next, table) : diffList(p, next, table);
     }
   }
 }

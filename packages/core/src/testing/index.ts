@@ -14,9 +14,11 @@ import { Connection, type WebSocketLike } from '../protocol/connection.js';
 import { encodeBinaryPush } from '../protocol/frames.js';
 import { uploadChannelKind, uploadsExtension } from '../uploads/extension.js';
 import { createUploadDir } from '../uploads/tmp-dir.js';
-import { mergeDiff, resolveTemplates, toHtml } from './merge.js';
+import { fill, mergeDiff, resolveTemplates, toHtml } from './merge.js';
+import { StreamDom } from './streams.js';
 
 export { mergeDiff, resolveTemplates, toHtml } from './merge.js';
+export { StreamDom } from './streams.js';
 
 type Tree = Record<string, unknown>;
 
@@ -131,6 +133,7 @@ export class LiveTestView {
   #ref: number;
   #rendered: Tree;
   #components: Record<string, Tree> = {};
+  readonly #streams = new StreamDom();
   #nextEntryRef = 0;
   /** Reply payloads of every event (for assertions). */
   readonly events: unknown[][] = [];
@@ -180,11 +183,23 @@ export class LiveTestView {
         this.#components[cid] = old && cdiff.s === undefined ? mergeDiff(old, cdiff) : structuredClone(cdiff);
       }
     }
+    this.#streams.apply([this.#rendered, ...Object.values(this.#components)], (s, e) => fill(s, e, this.#components));
   }
 
-  /** The view's HTML as the client has it now. */
+  /** The view's HTML as the client has it now, stream items included. */
   html(): string {
-    return toHtml(this.#rendered, this.#components);
+    return toHtml(this.#rendered, this.#components, this.#streams);
+  }
+
+  /**
+   * The DOM ids of the items the client shows for the view's stream `name`,
+   * in order; `{ ref }` names any stream by its wire ref (`<cid>-<n>` in a component).
+   */
+  streamIds(name: string | { readonly ref: string }): string[] {
+    if (typeof name !== 'string') return this.#streams.ids(name.ref);
+    const channel = this.connection.channels.get(this.topic) as unknown as { instance?: { socket: { assigns: { streams: Record<string, { ref: string }> } } } } | undefined;
+    const ref = channel?.instance?.socket.assigns.streams[name]?.ref;
+    return ref === undefined ? [] : this.#streams.ids(ref);
   }
 
   #lastCrash(): ServerError | undefined {

@@ -2,6 +2,8 @@
  * Applies wire diffs to a rendered tree and prints HTML, as a browser client
  * would: enough for tests to read what the user would see.
  */
+import { STREAM_REF, type StreamDom } from './streams.js';
+
 type Tree = Record<string, unknown>;
 
 function isObj(v: unknown): v is Tree {
@@ -65,29 +67,35 @@ function mergeKeyed(target: Tree, diff: Tree): void {
   const count = src.kc as number;
   for (let i = count; i < ((tk.kc as number) ?? 0); i++) delete tk[i];
   tk.kc = count;
+  if (diff.stream !== undefined) target.stream = diff.stream;
 }
 
-/** Renders a tree (with its components) to HTML. */
-export function toHtml(tree: Tree, components: Record<string, Tree> = {}): string {
+/**
+ * Renders a tree (with its components) to HTML. Stream comprehensions render
+ * the items `streams` holds for them (see `streams.ts`).
+ */
+export function toHtml(tree: Tree, components: Record<string, Tree> = {}, streams?: StreamDom): string {
   const statics = (tree.s as string[] | undefined) ?? [];
   if (isObj(tree.k)) {
     const k = tree.k;
     let out = '';
-    for (let i = 0; i < (k.kc as number); i++) out += fill(statics, k[i] as Tree, components);
+    for (let i = 0; i < (k.kc as number); i++) out += fill(statics, k[i] as Tree, components, streams);
+    if (streams && typeof tree[STREAM_REF] === 'string') out += streams.html(tree[STREAM_REF], (s, e) => fill(s, e, components, streams));
     return out;
   }
-  return fill(statics, tree, components);
+  return fill(statics, tree, components, streams);
 }
 
-function fill(statics: string[], dyns: Tree, components: Record<string, Tree>): string {
+/** The HTML of one entry (or node): `statics` filled with `dyns`. */
+export function fill(statics: string[], dyns: Tree, components: Record<string, Tree>, streams?: StreamDom): string {
   let out = statics[0] ?? '';
   for (let i = 1; i < statics.length; i++) {
     const d = dyns[i - 1];
     if (typeof d === 'string') out += d;
     else if (typeof d === 'number') {
       const c = components[d];
-      if (c) out += toHtml(c, components);
-    } else if (isObj(d)) out += toHtml(d, components);
+      if (c) out += toHtml(c, components, streams);
+    } else if (isObj(d)) out += toHtml(d, components, streams);
     out += statics[i];
   }
   return out;

@@ -4,7 +4,7 @@
  * limits, component streams, nested streams, live patches and reconnects.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createLiveView, html } from 'inletjs';
+import { createLiveView, html, type LiveStream } from 'inletjs';
 import { createServer, type InletServer } from 'inletjs/node';
 import { mountLive } from 'inletjs/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -350,7 +350,7 @@ type Op =
   | { op: 'reset'; ids: number[] };
 
 /** A stream driven by lists of operations, to compare the browser with the in-process test client. */
-const Fuzz = createLiveView<{ step: number }>({
+const Fuzz = createLiveView<{ step: number; streams: { items: LiveStream<{ id: number; step: number }> } }>({
   mount: (socket) => {
     socket.assign({ step: 0 });
     socket.stream('items', []);

@@ -16,6 +16,7 @@ export type Flash = Record<string, string>;
  * The streams a view's assigns declare (`{ streams: { songs: LiveStream<Song> } }`),
  * or any name with items of any type when the assigns declare none.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- undeclared streams take items of any type, like untyped assigns
 export type StreamsOf<A> = A extends { streams: infer S } ? S : Record<string, LiveStream<any>>;
 /** The stream names of assigns `A`. */
 export type StreamName<A> = keyof StreamsOf<A> & string;

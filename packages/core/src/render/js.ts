@@ -309,15 +309,15 @@ export class JS {
       fail('toggleAttribute', 'expects [name, value] or [name, value1, value2] strings.');
     }
     checkKeys('toggleAttribute', options, ['to']);
-    return this.#with('toggle_attr', { to: target('toggleAttribute', options.to), attr: [...attr] });
+    return this.#with('toggle_attr', { to: target('toggleAttribute', options.to), attr: [...(attr as readonly string[])] });
   }
 
   /** Keeps client-side changes of these attributes across patches (`open` of a `<details>`, …). */
   ignoreAttributes(attrs: string | readonly string[], options: ToOptions = {}): JS {
-    const list = typeof attrs === 'string' ? [attrs] : attrs;
+    const list: readonly unknown[] = typeof attrs === 'string' ? [attrs] : attrs;
     if (!Array.isArray(list) || list.some((a) => typeof a !== 'string')) fail('ignoreAttributes', 'expects a name or a list of names.');
     checkKeys('ignoreAttributes', options, ['to']);
-    return this.#with('ignore_attrs', { to: target('ignoreAttributes', options.to), attrs: [...list] });
+    return this.#with('ignore_attrs', { to: target('ignoreAttributes', options.to), attrs: list.map((a) => String(a)) });
   }
 
   /** Focuses an element. */

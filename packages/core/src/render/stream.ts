@@ -54,7 +54,7 @@ interface PendingInsert<T> {
 
 function checkInteger(name: string, key: string, value: unknown): void {
   if (value !== undefined && value !== null && !Number.isSafeInteger(value)) {
-    throw new InletError('INLET_ERR_STREAM_OPTION', `Stream "${name}": \`${key}\` must be an integer, got ${String(value)}.`);
+    throw new InletError('INLET_ERR_STREAM_OPTION', `Stream "${name}": \`${key}\` must be an integer, got ${JSON.stringify(value)}.`);
   }
 }
 
@@ -96,7 +96,7 @@ export class LiveStream<T = unknown> {
   constructor(name: string, ref: string, config: StreamConfig<T> = {}) {
     this.name = name;
     this.ref = ref;
-    const domId = config.domId ?? (defaultDomId(name) as (item: T) => string);
+    const domId: (item: T) => string = config.domId ?? defaultDomId(name);
     if (typeof domId !== 'function') throw new InletError('INLET_ERR_STREAM_OPTION', `Stream "${name}": \`domId\` must be a function.`);
     this.#domId = domId;
   }

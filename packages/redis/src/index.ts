@@ -17,3 +17,6 @@ export {
   type RedisConnectOptions,
 } from './client.js';
 export { DEFAULT_CHANNEL_PREFIX, RedisPubSub, type RedisPubSubOptions } from './pubsub.js';
+export { DEFAULT_LOCK_PREFIX, RedisLocker, type RedisLockerOptions } from './lock.js';
+export { DEFAULT_QUOTA_PREFIX, RedisQuotaCounter, type RedisQuotaCounterOptions } from './quota.js';
+export { DEFAULT_UPLOAD_PREFIX, RECORD_GRACE_MS, RedisUploadStateStore, type RedisUploadStateStoreOptions } from './state-store.js';

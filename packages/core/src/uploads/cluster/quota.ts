@@ -1,0 +1,110 @@
+/**
+ * Byte and file-count quotas per app-supplied key (a user, a browser session,
+ * a tenant), shared by every node. `reserve` is atomic: two uploads racing on
+ * two nodes can never both pass a limit only one fits under. The Redis
+ * implementation is `RedisQuotaCounter` in `@inletjs/redis`. Conformance
+ * cases: test/conformance/quota-cases.ts.
+ */
+
+/** What one key may use. Omitted limits are unlimited. */
+export interface QuotaLimits {
+  /** Most bytes reserved at once under the key. */
+  readonly maxBytes?: number;
+  /** Most files reserved at once under the key. */
+  readonly maxFiles?: number;
+  /**
+   * Makes the quota a fixed window: usage resets `periodMs` after the key's
+   * first reservation (e.g. 1 GiB per day). Default: no reset; usage only
+   * falls through `release`.
+   */
+  readonly periodMs?: number;
+}
+
+/** Usage of one key. */
+export interface QuotaUsage {
+  readonly bytes: number;
+  readonly files: number;
+}
+
+/** What `reserve` resolves to: the usage after it (granted) or as it stands (refused). */
+export type QuotaResult =
+  | { readonly ok: true; readonly usage: QuotaUsage }
+  | { readonly ok: false; readonly usage: QuotaUsage; readonly exceeded: 'bytes' | 'files' };
+
+/**
+ * Quota counters.
+ *
+ * Contract: `reserve` adds `amount` to the key's usage only if neither limit
+ * would be exceeded, both counters or neither; `release` subtracts, never
+ * below zero; amounts are non-negative safe integers.
+ *
+ * @example
+ * const r = await quota.reserve(`user:${userId}`, { bytes: size, files: 1 }, { maxBytes: 1 << 30, maxFiles: 100 });
+ * if (!r.ok) return refuse('quota_exceeded');
+ * // ...on cancel or failure:
+ * await quota.release(`user:${userId}`, { bytes: size, files: 1 });
+ */
+export interface QuotaCounter {
+  reserve(key: string, amount: QuotaUsage, limits: QuotaLimits): Promise<QuotaResult>;
+  release(key: string, amount: QuotaUsage): Promise<QuotaUsage>;
+  usage(key: string): Promise<QuotaUsage>;
+}
+
+/** Throws a RangeError unless `amount` holds two non-negative safe integers. */
+export function checkQuotaAmount(amount: QuotaUsage): void {
+  for (const [name, v] of [['bytes', amount.bytes], ['files', amount.files]] as const) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`quota ${name} must be a non-negative integer (got ${v})`);
+  }
+}
+
+/**
+ * The single-process {@link QuotaCounter}: right for one node.
+ *
+ * @example
+ * const quota = new MemoryQuotaCounter();
+ * await quota.reserve('tenant:7', { bytes: 10, files: 1 }, { maxFiles: 1 }); // ok
+ * await quota.reserve('tenant:7', { bytes: 10, files: 1 }, { maxFiles: 1 }); // refused: files
+ */
+export class MemoryQuotaCounter implements QuotaCounter {
+  readonly #keys = new Map<string, { bytes: number; files: number; until: number }>();
+  readonly #now: () => number;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  async reserve(key: string, amount: QuotaUsage, limits: QuotaLimits): Promise<QuotaResult> {
+    checkQuotaAmount(amount);
+    const entry = this.#entry(key);
+    const usage = { bytes: entry?.bytes ?? 0, files: entry?.files ?? 0 };
+    if (limits.maxBytes !== undefined && usage.bytes + amount.bytes > limits.maxBytes) return { ok: false, usage, exceeded: 'bytes' };
+    if (limits.maxFiles !== undefined && usage.files + amount.files > limits.maxFiles) return { ok: false, usage, exceeded: 'files' };
+    const until = entry?.until ?? (limits.periodMs ? this.#now() + limits.periodMs : Infinity);
+    const next = { bytes: usage.bytes + amount.bytes, files: usage.files + amount.files, until };
+    this.#keys.set(key, next);
+    return { ok: true, usage: { bytes: next.bytes, files: next.files } };
+  }
+
+  async release(key: string, amount: QuotaUsage): Promise<QuotaUsage> {
+    checkQuotaAmount(amount);
+    const entry = this.#entry(key);
+    if (!entry) return { bytes: 0, files: 0 };
+    entry.bytes = Math.max(0, entry.bytes - amount.bytes);
+    entry.files = Math.max(0, entry.files - amount.files);
+    return { bytes: entry.bytes, files: entry.files };
+  }
+
+  async usage(key: string): Promise<QuotaUsage> {
+    const entry = this.#entry(key);
+    return { bytes: entry?.bytes ?? 0, files: entry?.files ?? 0 };
+  }
+
+  #entry(key: string): { bytes: number; files: number; until: number } | undefined {
+    const entry = this.#keys.get(key);
+    if (entry && entry.until <= this.#now()) {
+      this.#keys.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+}

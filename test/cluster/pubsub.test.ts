@@ -77,16 +77,20 @@ describe('RedisPubSub between nodes', () => {
     await a.subscribe(topic, (m) => atA.push(m as number));
     await b.subscribe(topic, (m) => atB.push(m as number));
     let i = 0;
-    const failures: unknown[] = [];
+    // A PUBLISH on the wire when Redis dies rejects (ECONNRESET): the broadcast
+    // says it could not be sent. Ones sent while Redis is down wait and go out later.
+    const failures: number[] = [];
     const tick = async () => {
       const n = i++;
-      await a.broadcast(topic, n).catch((e: unknown) => failures.push(e));
+      await a.broadcast(topic, n).catch(() => failures.push(n));
     };
+    let killedAt = 0;
+    let restartedAt = 0;
     const timer = setInterval(() => void tick(), 10);
     try {
       await eventually(() => expect(atB.length).toBeGreaterThan(10));
+      killedAt = i;
       await redis.kill();
-      const killedAt = i;
       // While Redis is down, a new subscription does not hang its caller.
       const t0 = Date.now();
       const offB2 = await b.subscribe('during-outage', () => undefined);
@@ -95,7 +99,7 @@ describe('RedisPubSub between nodes', () => {
       // Local subscribers kept getting every broadcast of their own node.
       expect(atA.length).toBeGreaterThan(killedAt);
       await redis.start();
-      const restartedAt = i;
+      restartedAt = i;
       await eventually(() => expect(atB.some((n) => n > restartedAt + 5)).toBe(true), 15_000);
       offB2();
     } finally {
@@ -107,7 +111,8 @@ describe('RedisPubSub between nodes', () => {
     // Node B's view is ordered; it may miss what was sent while it was disconnected, never more.
     expect([...atB].sort((x, y) => x - y)).toEqual(atB);
     expect(new Set(atB).size).toBe(atB.length);
-    expect(failures).toEqual([]);
+    // Only broadcasts in flight at the kill may have failed, none after the restart.
+    expect(failures.every((n) => n >= killedAt - 20 && n < restartedAt)).toBe(true);
     expect(unhandled).toEqual([]);
     expect(errors.length).toBeGreaterThan(0); // the outage was reported, not thrown
   });

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Inlet vs LiveViewJS 0.8.1 on the same view: the 1,000-row table of
 // examples/views/rows.js and the same four events (bump one row, bump every
-// 10th row, reverse, prepend). Prints figures and ratios; asserts nothing.
+// 10th row, reverse, prepend). Inlet runs it twice: as a keyed comprehension
+// (/rows) and as a stream (/rows-stream, examples/views/rows-stream.js: the
+// rows live in the browser's DOM and each event sends only the rows it
+// touches). Prints figures and ratios; asserts nothing.
 //
 //   npm run build && node bench/core.mjs [--runs 30] [--ws-runs 60] [--no-browser]
 //
@@ -23,7 +26,8 @@
 // Both servers run as child processes on 127.0.0.1, so neither shares an
 // event loop with the ws client: Inlet is examples/server.js, LiveViewJS is
 // bench/core-lvjs/server.mjs with the same markup. Their live DOMs are
-// compared after every event series and reported. What differs is only the
+// compared after every event series and reported (the stream page's rows are
+// compared without the attributes streams add). What differs is only the
 // wire format: Inlet's rows are a keyed comprehension (1.x "k"), LiveViewJS
 // 0.8.1 has no keys and sends 0.18's "d" list whole on every change.
 //
@@ -115,8 +119,9 @@ async function startServers() {
   return {
     lvjsVersion,
     servers: [
-      { name: 'Inlet', base: `http://127.0.0.1:${inletPort}`, proc: inlet },
-      { name: 'LiveViewJS', base: `http://127.0.0.1:${lvjsPort}`, proc: lvjs },
+      { name: 'Inlet', base: `http://127.0.0.1:${inletPort}`, path: '/rows', proc: inlet },
+      { name: 'Inlet stream', base: `http://127.0.0.1:${inletPort}`, path: '/rows-stream', proc: inlet },
+      { name: 'LiveViewJS', base: `http://127.0.0.1:${lvjsPort}`, path: '/rows', proc: lvjs },
     ],
     async stop() {
       for (const p of [inlet, lvjs]) {
@@ -142,18 +147,18 @@ const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().
 // ---------------------------------------------------------------- ws client
 
 /**
- * Joins `/rows` the way the browser would: HTTP render for the tokens, then a
+ * Joins `path` the way the browser would: HTTP render for the tokens, then a
  * Phoenix V2 socket with the CSRF token and the cookies, then phx_join.
  */
-async function joinRows(base) {
-  const res = await fetch(`${base}/rows`);
+async function joinRows(base, path) {
+  const res = await fetch(`${base}${path}`);
   const html = await res.text();
   const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
   const csrf = /<meta name="csrf-token" content="([^"]*)"/.exec(html)?.[1];
   const tag = /<div[^>]*data-phx-main[^>]*>/.exec(html)?.[0];
   const attr = (name) => new RegExp(`\\s${name}="([^"]*)"`).exec(tag ?? '')?.[1];
   const id = attr('id');
-  if (!csrf || !id) throw new Error(`no live view container at ${base}/rows`);
+  if (!csrf || !id) throw new Error(`no live view container at ${base}${path}`);
   const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/live/websocket?_csrf_token=${encodeURIComponent(csrf)}&vsn=2.0.0`, { headers: { cookie } });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
@@ -182,7 +187,7 @@ async function joinRows(base) {
     });
   };
   const joined = await push('phx_join', {
-    url: `${base}/rows`,
+    url: `${base}${path}`,
     params: { _csrf_token: csrf, _mounts: 0 },
     session: attr('data-phx-session'),
     static: attr('data-phx-static') || null,
@@ -202,34 +207,40 @@ async function joinRows(base) {
 }
 
 /**
- * Figure 3: send -> reply on loopback, servers interleaved event by event,
- * each event type on freshly joined views; plus each server process's CPU
- * time over the measured events.
+ * Figure 3: send -> reply on loopback, each event type on freshly joined
+ * views; plus each server process's CPU time over the measured events. The
+ * targets take turns in blocks of 10 events (two of them share Inlet's
+ * process, so CPU time is read around each target's own block).
  */
 async function measureServers(servers) {
-  // Warm both servers' JITs on every event type first, on throwaway views.
+  // Warm every target's JIT on every event type first, on throwaway views.
   for (const s of servers) {
-    const view = await joinRows(s.base);
+    const view = await joinRows(s.base, s.path);
     for (let i = 0; i < 20; i++) for (const spec of EVENTS) await view.event(spec);
     view.close();
   }
   const out = {};
   const joinBytes = {};
+  const BLOCK = 10;
   for (const spec of EVENTS) {
-    const views = await Promise.all(servers.map((s) => joinRows(s.base)));
+    const views = await Promise.all(servers.map((s) => joinRows(s.base, s.path)));
     servers.forEach((s, i) => (joinBytes[s.name] = views[i].joinBytes));
     const ms = servers.map(() => []);
     const bytes = servers.map(() => []);
+    const cpuTotal = servers.map(() => 0);
     for (let i = 0; i < WARMUP; i++) for (const view of views) await view.event(spec);
-    const cpu0 = servers.map((s) => cpuMs(s.proc.child.pid));
-    for (let i = 0; i < WS_RUNS; i++) {
+    for (let done = 0; done < WS_RUNS; done += BLOCK) {
       for (const [j, view] of views.entries()) {
-        const reply = await view.event(spec);
-        ms[j].push(reply.ms);
-        bytes[j].push(reply.bytes);
+        const cpu0 = cpuMs(servers[j].proc.child.pid);
+        for (let i = done; i < Math.min(WS_RUNS, done + BLOCK); i++) {
+          const reply = await view.event(spec);
+          ms[j].push(reply.ms);
+          bytes[j].push(reply.bytes);
+        }
+        cpuTotal[j] += cpuMs(servers[j].proc.child.pid) - cpu0;
       }
     }
-    const cpu = servers.map((s, j) => (cpuMs(s.proc.child.pid) - cpu0[j]) / WS_RUNS);
+    const cpu = cpuTotal.map((c) => c / WS_RUNS);
     views.forEach((v) => v.close());
     out[spec.key] = Object.fromEntries(servers.map((s, j) => [s.name, { ms: median(ms[j]), bytes: median(bytes[j]), cpu: cpu[j] }]));
   }
@@ -315,7 +326,7 @@ async function openPage(browser, server) {
       replies.push({ bytes: Buffer.byteLength(payload, 'utf8'), join: payload.includes('"rendered"') });
     }),
   );
-  await page.goto(`${server.base}/rows`);
+  await page.goto(`${server.base}${server.path}`);
   await page.waitForSelector('[data-phx-main].phx-connected', { timeout: 15_000 });
   await page.waitForFunction(() => document.querySelectorAll('#rows tbody tr').length === 1000);
   return { server, context, page, replies, problems };
@@ -350,8 +361,10 @@ async function measureBrowser(servers) {
           await new Promise((r) => setTimeout(r, 20));
         }
       }
-      // Same clicks on both pages, so the two DOMs must be identical.
-      const dom = await Promise.all(pages.map((p) => p.page.evaluate(() => document.querySelector('[data-phx-main]').innerHTML)));
+      // Same clicks on every page, so the rows must be identical (less what streams add).
+      const dom = await Promise.all(
+        pages.map((p) => p.page.evaluate(() => document.querySelector('#rows tbody').innerHTML.replace(/ data-phx-stream="[^"]*"/g, ''))),
+      );
       sameDom[spec.key] = dom.every((h) => h === dom[0]);
       for (const [j, p] of pages.entries()) {
         if (p.problems.length) console.warn(`  ${p.server.name} page reported: ${p.problems.slice(0, 3).join(' | ')}`);
@@ -380,9 +393,17 @@ function clientVersions(dir) {
 
 const fmt = (n, unit) => (Number.isNaN(n) ? 'n/a' : unit === 'B' ? `${Math.round(n).toLocaleString('en-US')} B` : `${n.toFixed(2)} ms`);
 
+const TARGETS = ['Inlet', 'Inlet stream', 'LiveViewJS'];
+const ratio = (lvjs, x) => (Number.isNaN(lvjs) || Number.isNaN(x) || x === undefined ? 'n/a' : `${(lvjs / x).toFixed(1)}x`);
+
 function printTable(rows) {
-  const head = ['figure', 'Inlet', 'LiveViewJS', 'ratio LVJS/Inlet'];
-  const cells = rows.map((r) => [r.figure, fmt(r.inlet, r.unit), fmt(r.lvjs, r.unit), Number.isNaN(r.inlet) || Number.isNaN(r.lvjs) ? 'n/a' : `${(r.lvjs / r.inlet).toFixed(1)}x`]);
+  const head = ['figure', 'Inlet keyed', 'Inlet stream', 'LiveViewJS', 'LVJS/keyed', 'LVJS/stream'];
+  const cells = rows.map((r) => [
+    r.figure,
+    ...TARGETS.map((t) => fmt(r.v[t], r.unit)),
+    ratio(r.v.LiveViewJS, r.v.Inlet),
+    ratio(r.v.LiveViewJS, r.v['Inlet stream']),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c) => `| ${c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join(' | ')} |`;
   console.log(line(head));
@@ -394,46 +415,54 @@ async function main() {
   const started = Date.now();
   const { servers, stop, lvjsVersion } = await startServers();
   try {
-    console.log(`# Inlet vs LiveViewJS: 1,000-row table, same markup and events`);
+    console.log(`# Inlet vs LiveViewJS: 1,000-row table, same markup and events (Inlet as a keyed comprehension and as a stream)`);
     console.log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); ${lvjsVersion}`);
-    console.log(`server round trips: ${WS_RUNS} per event after ${WARMUP} warm-up, servers interleaved; browser: ${BROWSER ? `${RUNS} per event after ${WARMUP} warm-up` : 'skipped'}\n`);
+    console.log(`server round trips: ${WS_RUNS} per event after ${WARMUP} warm-up, targets in turns of 10; browser: ${BROWSER ? `${RUNS} per event after ${WARMUP} warm-up` : 'skipped'}\n`);
 
     const ws = await measureServers(servers);
     const br = BROWSER ? await measureBrowser(servers) : undefined;
 
     const rows = [];
+    const pick = (per, key) => Object.fromEntries(TARGETS.map((t) => [t, per[t]?.[key] ?? NaN]));
     for (const spec of EVENTS) {
       const w = ws.perEvent[spec.key];
       const b = br?.perEvent[spec.key];
       if (b) {
-        rows.push({ figure: `${spec.label}: click -> DOM changed, in Chromium`, unit: 'ms', inlet: b.Inlet.ms, lvjs: b.LiveViewJS.ms });
-        rows.push({ figure: `  of which click -> reply in the page`, unit: 'ms', inlet: b.Inlet.replyMs, lvjs: b.LiveViewJS.replyMs });
+        rows.push({ figure: `${spec.label}: click -> DOM changed, in Chromium`, unit: 'ms', v: pick(b, 'ms') });
+        rows.push({ figure: `  of which click -> reply in the page`, unit: 'ms', v: pick(b, 'replyMs') });
       }
       const bytesLabel = b ? '  reply bytes on the wire' : `${spec.label}: reply bytes on the wire (ws client)`;
-      rows.push({ figure: bytesLabel, unit: 'B', inlet: b ? b.Inlet.bytes : w.Inlet.bytes, lvjs: b ? b.LiveViewJS.bytes : w.LiveViewJS.bytes });
-      rows.push({ figure: `  server round trip, ws client on loopback`, unit: 'ms', inlet: w.Inlet.ms, lvjs: w.LiveViewJS.ms });
-      rows.push({ figure: `  server CPU per event (/proc)`, unit: 'ms', inlet: w.Inlet.cpu, lvjs: w.LiveViewJS.cpu });
+      rows.push({ figure: bytesLabel, unit: 'B', v: pick(b ?? w, 'bytes') });
+      rows.push({ figure: `  server round trip, ws client on loopback`, unit: 'ms', v: pick(w, 'ms') });
+      rows.push({ figure: `  server CPU per event (/proc)`, unit: 'ms', v: pick(w, 'cpu') });
     }
-    rows.push({ figure: 'join reply (full render of 1,000 rows)', unit: 'B', inlet: ws.joinBytes.Inlet, lvjs: ws.joinBytes.LiveViewJS });
+    rows.push({ figure: 'join reply (full render of 1,000 rows)', unit: 'B', v: ws.joinBytes });
     if (br) console.log(`Chromium ${br.version}; clients: Inlet ${clientVersions(ROOT)} (official, via @inletjs/client); LiveViewJS ${clientVersions(BENCH_DIR)} (what it pins)\n`);
-    console.log('All times are medians; "ratio" is LiveViewJS / Inlet (above 1 = Inlet smaller or faster).\n');
+    console.log('All times are medians; a ratio is LiveViewJS / Inlet (above 1 = Inlet smaller or faster).\n');
     printTable(rows);
 
     if (br) {
       const same = EVENTS.filter((e) => br.sameDom[e.key]).map((e) => e.key);
-      console.log(`\nLive DOM of the two pages byte-identical after each event series: ${same.length === EVENTS.length ? 'yes' : `only after ${same.join(', ') || 'none'}`}`);
-      console.log('p90 of click -> DOM (ms):', EVENTS.map((e) => `${e.key} Inlet ${br.perEvent[e.key].Inlet.p90.toFixed(1)} / LVJS ${br.perEvent[e.key].LiveViewJS.p90.toFixed(1)}`).join('; '));
+      console.log(`\nRows of the three pages identical after each event series: ${same.length === EVENTS.length ? 'yes' : `only after ${same.join(', ') || 'none'}`}`);
+      console.log('p90 of click -> DOM (ms):', EVENTS.map((e) => `${e.key} ${TARGETS.map((t) => `${t} ${br.perEvent[e.key][t].p90.toFixed(1)}`).join(' / ')}`).join('; '));
     }
-    console.log('\nTargets (from the issue), not asserted:');
+    console.log('\nTargets (from the issues), not asserted:');
     for (const spec of EVENTS) {
       const bytes = br ? br.perEvent[spec.key] : ws.perEvent[spec.key];
       const byteRatio = bytes.LiveViewJS.bytes / bytes.Inlet.bytes;
       const rt = ws.perEvent[spec.key].LiveViewJS.ms / ws.perEvent[spec.key].Inlet.ms;
       const cpu = ws.perEvent[spec.key].LiveViewJS.cpu / ws.perEvent[spec.key].Inlet.cpu;
       console.log(
-        `  ${spec.label.padEnd(20)} diff bytes 1/${byteRatio.toFixed(1)} of LiveViewJS's (target <= 1/5: ${byteRatio >= 5 ? 'met' : 'NOT met'}); ` +
+        `  ${spec.label.padEnd(20)} keyed: diff bytes 1/${byteRatio.toFixed(1)} of LiveViewJS's (target <= 1/5: ${byteRatio >= 5 ? 'met' : 'NOT met'}); ` +
           `server ${rt.toFixed(1)}x faster round trip, ${cpu.toFixed(1)}x less CPU (target >= 2x: ${Math.min(rt, cpu) >= 2 ? 'met' : 'NOT met'})`,
       );
+    }
+    if (br) {
+      for (const key of ['bump', 'prepend']) {
+        const b = br.perEvent[key];
+        const r = b.LiveViewJS.ms / b['Inlet stream'].ms;
+        console.log(`  ${EVENTS.find((e) => e.key === key).label.padEnd(20)} stream: click -> DOM ${r.toFixed(1)}x faster than LiveViewJS (target >= 3x, issue #11: ${r >= 3 ? 'met' : 'NOT met'})`);
+      }
     }
     console.log(`\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   } finally {

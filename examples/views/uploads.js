@@ -35,7 +35,7 @@ ${errors(uploadErrorMessages(config, entry))}
 async function save(socket, name, dir) {
   const saved = await socket.consumeUploadedEntries(name, async (meta, entry) => {
     const path = await meta.fileSystem.moveInto(dir, entry.clientName, meta.path);
-    return { path, sha256: meta.sha256 };
+    return { path, sha256: meta.sha256, verified: meta.sha256Verified === true };
   });
   socket.assign({ files: await listFiles(dir), lastSaved: saved });
   if (saved.length > 0) socket.putFlash('info', `Saved ${saved.length} file${saved.length === 1 ? '' : 's'}.`);
@@ -110,7 +110,7 @@ ${errors(uploadErrorMessages(config))}
 <button type="submit" id="save">Upload</button>
 </form>
 <div id="entries">${config.entries.map((e) => entryRow(config, e, false))}</div>
-<ul id="saved">${lastSaved.map((s) => html`<li data-sha256="${s.sha256}">${s.path.split('/').pop()}: <code>${s.sha256}</code></li>`)}</ul>
+<ul id="saved">${lastSaved.map((s) => html`<li data-sha256="${s.sha256}" data-verified="${String(s.verified)}">${s.path.split('/').pop()}: <code>${s.sha256}</code></li>`)}</ul>
 <p>${files.length} file(s) stored.</p>
 </main>`;
     },

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { InletServer } from 'inletjs/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { collectPageErrors, gotoLive, launchBrowser, startExample, type PageErrors } from '../support/browser.js';
-import { makeRandomFile, sha256OfFile } from '../support/files.js';
+import { headFor, makeRandomFile, sha256OfFile } from '../support/files.js';
 
 let root: string;
 let store: string;
@@ -95,6 +95,7 @@ describe('photo gallery', () => {
 
   it('takes files dropped on the drop target', async () => {
     const bytes = randomBytes(50_000);
+    headFor('dropped.png').copy(bytes);
     const sha = createHash('sha256').update(bytes).digest('hex');
     await gotoLive(page, `${server.url}/uploads/gallery`);
     await page.evaluate(`(() => {

@@ -3,14 +3,27 @@
 import { Socket } from 'phoenix';
 import { LiveSocket } from 'phoenix_live_view';
 import { Uploaders } from './uploaders.js';
+import { Inlet, pauseUpload, resumeUpload, uploadStatus } from './uploader.js';
+import { DOM_EVENTS, INLET_UPLOADER_PARAM, INLET_UPLOADER_VERSION } from './uploader-wire.js';
 
-export { Socket, LiveSocket, Uploaders };
+export { Socket, LiveSocket, Uploaders, Inlet, pauseUpload, resumeUpload, uploadStatus };
+
+let domEventsBound = false;
+function bindDomEvents() {
+  if (domEventsBound) return;
+  domEventsBound = true;
+  // For templates: JS.dispatch('inlet:pause-upload', { detail: { ref } }).
+  document.addEventListener(DOM_EVENTS.PAUSE, (e) => e.detail && pauseUpload(e.detail.ref));
+  document.addEventListener(DOM_EVENTS.RESUME, (e) => e.detail && resumeUpload(e.detail.ref));
+}
 
 /**
  * Creates and connects a LiveSocket at `/live` (or `options.path`).
- * `options.params` (object or function) is merged with the page's CSRF token;
- * `options.uploaders` is merged over Inlet's built-in uploaders; every other
- * option goes to LiveSocket as is.
+ * `options.params` (object or function) is merged with the page's CSRF token
+ * and the `_inlet_uploader` param, which tells the server that this page has
+ * the Inlet uploader (so in-socket uploads use it); `options.uploaders` is
+ * merged over Inlet's uploaders (`Inlet`, `S3`, `UpChunk`); every other option
+ * goes to LiveSocket as is.
  *
  * @example
  * import { connect } from '/inlet/inlet-client.js'
@@ -20,10 +33,11 @@ export function connect(options = {}) {
   const meta = document.querySelector("meta[name='csrf-token']");
   const csrf = meta ? meta.getAttribute('content') : undefined;
   const { path = '/live', params, uploaders, ...rest } = options;
-  const withCsrf = (extra) => Object.assign({ _csrf_token: csrf }, extra || {});
+  const withCsrf = (extra) => Object.assign({ _csrf_token: csrf, [INLET_UPLOADER_PARAM]: INLET_UPLOADER_VERSION }, extra || {});
+  bindDomEvents();
   const liveSocket = new LiveSocket(path, Socket, {
     ...rest,
-    uploaders: Object.assign({}, Uploaders, uploaders || {}),
+    uploaders: Object.assign({}, Uploaders, { Inlet }, uploaders || {}),
     // A function, so LiveView's reconnect bookkeeping (_mounts, …) never lands in a shared object.
     params: () => withCsrf(typeof params === 'function' ? params() : params),
   });

@@ -33,6 +33,8 @@ export interface ExtensionHost {
   readonly connected: boolean;
   readonly socket: LiveViewSocket<object>;
   readonly app: AppServices;
+  /** The socket's connect params (empty in the HTTP render); e.g. uploads read `_inlet_uploader`. */
+  readonly connectParams?: Readonly<Record<string, string>>;
   /** Runs `fn` in the view's queue, then renders and pushes what changed. */
   update(fn: () => Promise<void> | void): Promise<void>;
 }

@@ -31,6 +31,8 @@ export interface InstanceOptions {
   readonly url: URL;
   readonly session: Session;
   readonly csrfToken: string;
+  /** The socket's connect params (absent in the HTTP render). */
+  readonly connectParams?: Readonly<Record<string, string>>;
   readonly connected: boolean;
   readonly router: Router<LiveView<object>>;
   readonly pubsub: PubSub;
@@ -90,6 +92,7 @@ export class ViewInstance {
       connected: options.connected,
       socket: this.socket,
       app: options.app,
+      connectParams: options.connectParams ?? {},
       update: (fn: () => Promise<void> | void) => this.update(fn),
     };
     for (const extension of options.extensions ?? []) this.#extensions.set(extension.name, extension.create(host));

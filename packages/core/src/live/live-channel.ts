@@ -52,6 +52,7 @@ export async function joinLiveChannel(app: LiveApp, payload: Record<string, unkn
     url,
     session: session.s,
     csrfToken: ctx.connection.params._csrf_token ?? '',
+    connectParams: ctx.connection.params,
     connected: true,
     router: app.router,
     pubsub: app.pubsub,

@@ -29,6 +29,8 @@ export interface UploadTokenData {
 export interface ChunkLimits {
   readonly chunkSize: number;
   readonly chunkTimeout: number;
+  /** Bytes in flight (Inlet uploader). */
+  readonly window?: number;
 }
 
 /** An open upload channel, as the manager sees it. */
@@ -82,7 +84,8 @@ export class ChannelSlots {
     this.#count++;
     this.#runtime.set(entry, { ...runtime, joining: true });
     const chunkSize = entry.chunkSize ?? (state.options.chunkSize === 'auto' ? autoChunkSize(entry.clientSize) : state.options.chunkSize);
-    return { entry, limits: { chunkSize, chunkTimeout: entry.chunkTimeout ?? autoChunkTimeout(chunkSize) } };
+    const limits = { chunkSize, chunkTimeout: entry.chunkTimeout ?? autoChunkTimeout(chunkSize), ...(entry.window ? { window: entry.window } : {}) };
+    return { entry, limits };
   }
 
   /** Binds a joined channel to the entry whose slot {@link reserve} reserved. */

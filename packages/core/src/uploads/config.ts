@@ -146,6 +146,12 @@ export interface EntryState extends UploadEntry {
   /** Chunk size and timeout sent at preflight (bytes, ms). */
   chunkSize?: number;
   chunkTimeout?: number;
+  /** Bytes in flight the Inlet uploader was given at preflight. */
+  window?: number;
+  /** The SHA-256 of the stored bytes, once the Inlet uploader's digest matched it. */
+  sha256?: string;
+  /** True when the browser's SHA-256 of the file matched the stored bytes (Inlet uploader). */
+  sha256Verified?: boolean;
 }
 
 /** Reads one client entry description; returns undefined when it is unusable (no ref). */

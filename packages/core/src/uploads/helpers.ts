@@ -81,8 +81,11 @@ function mb(bytes: number): string {
 /** The default catalog, by reason. */
 export const DEFAULT_UPLOAD_MESSAGES: Readonly<Record<string, UploadMessage>> = {
   too_large: ({ config }) => `The file is too large (the limit is ${mb(config.maxFileSize)}).`,
-  not_accepted: ({ config }) =>
-    config.accept === 'any' ? 'This type of file is not accepted.' : `This type of file is not accepted (allowed: ${config.accept.join(', ')}).`,
+  not_accepted: ({ config, entry }) =>
+    // A refusal on the file's content (sniffing) says what the bytes looked like.
+    entry?.errorMessage ??
+    (config.accept === 'any' ? 'This type of file is not accepted.' : `This type of file is not accepted (allowed: ${config.accept.join(', ')}).`),
+  checksum_mismatch: () => 'The file arrived damaged (its checksum did not match) and was not kept. Please try again.',
   too_many_files: ({ config }) => `Too many files: choose at most ${config.maxEntries}.`,
   invalid_size: () => 'The file is empty or its size is not valid.',
   writer_failure: ({ entry }) => `The file could not be saved${entry?.errorMessage ? `: ${entry.errorMessage}` : '.'}`,

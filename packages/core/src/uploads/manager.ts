@@ -15,6 +15,8 @@ import type { ReceiverLink } from './chunked.js';
 import { autoChunkSize, autoChunkTimeout, type EntryState } from './config.js';
 import { presign, type ExternalHost, type ReceiverBinding } from './external.js';
 import { fileSystem } from './file-system.js';
+import type { SniffRules } from './entry-channel.js';
+import { DEFAULT_INLET_WINDOW, INLET_AUTO_CHUNK_SIZE, INLET_UPLOADER_NAME, INLET_UPLOADER_PARAM, INLET_UPLOADER_VERSION } from './inlet-wire.js';
 import { ENTRY_ERRORS, UPLOAD_REASONS } from './reasons.js';
 import type { ConsumeMeta, Postponed, UploadApi, UploadConfigOptions, UploadEntry, UploadErrorReason } from './socket-api.js';
 import { failEntry, putEntries, removeEntry, snapshot, UploadState, type ConfigState } from './state.js';
@@ -112,7 +114,9 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   async #consume<T>(state: ConfigState, entry: EntryState, fn: ConsumeFn<T>): Promise<T> {
     const writer = this.#slots.writer(entry);
     const writerMeta = writer?.meta() ?? entry.meta ?? {};
-    const meta = { ...writerMeta, fileSystem } as ConsumeMeta;
+    // Socket uploads say whether the browser's own SHA-256 confirmed the bytes.
+    const integrity = writer ? { sha256Verified: entry.sha256Verified === true } : {};
+    const meta = { ...writerMeta, ...integrity, fileSystem } as ConsumeMeta;
     const result = await fn(meta, snapshot(entry));
     if (isPostponed(result)) return result.value;
     await this.#drop(state, entry, 'consumed');
@@ -193,6 +197,8 @@ export class UploadManager implements UploadApi, ExtensionInstance {
           errors[entry.ref] = [...entry.errors];
           failures.push([entry.ref, { reason: entry.errorMessage ?? ENTRY_ERRORS.EXTERNAL_METADATA_FAILURE }]);
         }
+      } else if (this.#inletUploader(state)) {
+        entries[entry.ref] = this.#inletMeta(state, entry);
       } else {
         entry.chunkSize = chunkSize;
         entry.chunkTimeout = chunkTimeout;
@@ -205,6 +211,25 @@ export class UploadManager implements UploadApi, ExtensionInstance {
       config: { max_file_size: state.options.maxFileSize, max_entries: state.options.maxEntries, chunk_size: chunkSize, chunk_timeout: chunkTimeout },
       entries,
       errors,
+    };
+  }
+
+  /** Whether this page has the Inlet uploader (it connected with `connect()`) and the config lets it be used. */
+  #inletUploader(state: ConfigState): boolean {
+    return this.#owner.connectParams?.[INLET_UPLOADER_PARAM] === String(INLET_UPLOADER_VERSION) && state.raw.uploader !== 'channel';
+  }
+
+  /** Preflight metadata naming the Inlet uploader: pipelined, checksummed chunks. */
+  #inletMeta(state: ConfigState, entry: EntryState): Record<string, unknown> {
+    entry.chunkSize = state.options.chunkSize === 'auto' ? INLET_AUTO_CHUNK_SIZE : state.options.chunkSize;
+    entry.chunkTimeout = state.options.chunkTimeout === 'auto' ? autoChunkTimeout(entry.chunkSize) : state.options.chunkTimeout;
+    entry.window = DEFAULT_INLET_WINDOW;
+    return {
+      uploader: INLET_UPLOADER_NAME,
+      v: INLET_UPLOADER_VERSION,
+      token: this.#token(state, entry),
+      chunk_size: entry.chunkSize,
+      window: entry.window,
     };
   }
 
@@ -256,11 +281,14 @@ export class UploadManager implements UploadApi, ExtensionInstance {
    * Resolves a verified token to its entry for a joining upload channel, and
    * reserves the entry's channel slot; or the reason to refuse the join.
    */
-  entryForChannel(token: UploadTokenData, topicRef: string): { entry: EntryState; limits: ChunkLimits; name: string } | { reason: string } {
+  entryForChannel(
+    token: UploadTokenData,
+    topicRef: string,
+  ): { entry: EntryState; limits: ChunkLimits; name: string; rules: SniffRules } | { reason: string } {
     const state = this.#state.byRef(token.c);
     const found = this.#slots.reserve(token, topicRef, this.nonce, state);
-    if ('reason' in found) return found;
-    return { ...found, name: found.entry.uploadConfig };
+    if ('reason' in found || !state) return 'reason' in found ? found : { reason: UPLOAD_REASONS.DISALLOWED };
+    return { ...found, name: found.entry.uploadConfig, rules: { accept: state.options.accept, sniff: state.raw.sniff } };
   }
 
   /** Creates the writer for an entry (the config's `writer`, or a temp file). */

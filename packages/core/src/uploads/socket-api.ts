@@ -5,6 +5,7 @@
 import type { LiveViewSocket } from '../live/socket.js';
 import type { UploadWriter } from './writer.js';
 import type { FileSystemHelpers } from './file-system.js';
+import type { SniffOption } from './sniff.js';
 
 /** Reasons an entry or config can fail, as LiveView names them. */
 export type UploadErrorReason =
@@ -84,6 +85,20 @@ export interface UploadConfigOptions {
   validator?: (entry: UploadEntry) => UploadErrorReason | undefined | void;
   /** Returns the writer that receives this entry's chunks. Default: a temp file. */
   writer?: (name: string, entry: UploadEntry, socket: LiveViewSocket<never>) => UploadWriter;
+  /**
+   * Checks the first bytes against `accept` (with `file-type`): a file whose
+   * content contradicts its accepted type is refused with `not_accepted` before
+   * anything is written. `false` turns it off; a function replaces the check.
+   * Default `true`.
+   */
+  sniff?: SniffOption;
+  /**
+   * Which in-socket uploader the page is told to use. `'auto'` (default): the
+   * Inlet uploader (pipelined, checksummed, resumable) when the page connected
+   * with Inlet's `connect()`, else the official one. `'channel'`: always the
+   * official one.
+   */
+  uploader?: 'auto' | 'channel';
   /** Presign hook for external uploads: returns client uploader metadata. Throwing fails the entry. */
   external?: (entry: UploadEntry, socket: LiveViewSocket<never>) => ExternalMeta | Promise<ExternalMeta>;
 }
@@ -105,6 +120,13 @@ export interface UploadConfigView {
 export interface ConsumeMeta {
   /** The completed temp file (default writer), or what a custom writer's `meta()` returned. */
   readonly path: string;
+  /** SHA-256 of the stored bytes, in hex (default writer). */
+  readonly sha256?: string;
+  /**
+   * True when the browser's own SHA-256 of the file (Inlet uploader) matched
+   * the stored bytes; false when only the server hashed them (official uploader).
+   */
+  readonly sha256Verified?: boolean;
   /** Helpers to move the file safely. */
   readonly fileSystem: FileSystemHelpers;
   readonly [key: string]: unknown;

@@ -62,6 +62,11 @@ export class TmpFileWriter implements UploadWriter {
     this.#size += chunk.length;
   }
 
+  /** The SHA-256 of the bytes written so far, in hex (the hash goes on). */
+  sha256SoFar(): string {
+    return this.#hash.copy().digest('hex');
+  }
+
   async close(reason: CloseReason): Promise<void> {
     const file = this.#file;
     this.#file = undefined;

@@ -8,6 +8,8 @@ need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 # Cluster tests (test/cluster, @inletjs/redis): a real Redis.
 command -v redis-server >/dev/null || need_apt+=(redis-server)
+# The cluster's load balancer (test/cluster/topology.ts).
+command -v haproxy >/dev/null || need_apt+=(haproxy)
 if [ -f scripts/start-rgw.sh ]; then
   for bin in radosgw ceph-mon ceph-osd; do command -v "$bin" >/dev/null || { need_apt+=(radosgw ceph-mon ceph-osd); break; }; done
 fi

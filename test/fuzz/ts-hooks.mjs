@@ -16,6 +16,7 @@ const ALIASES = {
   'inletjs/http': 'packages/core/src/http/index.ts',
   'inletjs/testing': 'packages/core/src/testing/index.ts',
   '@inletjs/s3': 'packages/s3/src/index.ts',
+  '@inletjs/redis': 'packages/redis/src/index.ts',
 };
 
 export async function resolve(specifier, context, next) {

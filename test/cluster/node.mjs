@@ -1,0 +1,43 @@
+// One Inlet node of the test cluster, in its own process (started by
+// topology.ts as `node --import ./test/fuzz/register-ts.mjs test/cluster/node.mjs`,
+// so it runs the current TypeScript sources).
+//
+// Environment: INLET_NODE_NAME, INLET_NODE_PORT (0: any), REDIS_URL, INLET_SECRET.
+// Prints one JSON line {"url","pid"} once listening; exits when stdin closes,
+// so it never outlives its test.
+import { createRedisClient, RedisPubSub } from '@inletjs/redis';
+import { createServer } from 'inletjs/node';
+import { createRoom } from './views.mjs';
+
+const env = process.env;
+const name = env.INLET_NODE_NAME ?? 'node';
+const redis = await createRedisClient({ url: env.REDIS_URL, onError: () => undefined });
+const pubsub = new RedisPubSub({ client: redis });
+
+const server = createServer({
+  routes: { '/room': createRoom(name) },
+  secret: env.INLET_SECRET,
+  pubsub,
+  logger: 'error',
+  handler: (req, res) => {
+    if (req.url !== '/__node') return false;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name, pid: process.pid }));
+    return true;
+  },
+});
+await server.listen(Number(env.INLET_NODE_PORT ?? 0), '127.0.0.1');
+process.stdout.write(`${JSON.stringify({ url: server.url, pid: process.pid })}\n`);
+
+let closing = false;
+async function shutdown() {
+  if (closing) return;
+  closing = true;
+  await server.close().catch(() => undefined);
+  await pubsub.close().catch(() => undefined);
+  await redis.close().catch(() => undefined);
+  process.exit(0);
+}
+process.stdin.on('end', () => void shutdown());
+process.stdin.on('close', () => void shutdown());
+process.stdin.resume();
+process.on('SIGTERM', () => void shutdown());

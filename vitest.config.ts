@@ -13,6 +13,10 @@ export default defineConfig({
       { find: /^inletjs\/http$/, replacement: src('http/index.ts') },
       { find: /^inletjs\/testing$/, replacement: src('testing/index.ts') },
       { find: /^@inletjs\/redis$/, replacement: fileURLToPath(new URL('./packages/redis/src/index.ts', import.meta.url)) },
+      ...['express', 'fastify', 'hono', 'koa'].map((name) => ({
+        find: new RegExp(`^@inletjs/${name}$`),
+        replacement: fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
+      })),
       { find: /^@inletjs\/s3$/, replacement: fileURLToPath(new URL('./packages/s3/src/index.ts', import.meta.url)) },
     ],
   },

@@ -13,6 +13,8 @@
 export {
   createInlet,
   requestUrl,
+  listenForUpgrades,
+  type UpgradeSource,
   CLIENT_PATH,
   CSRF_COOKIE,
   SOCKET_PATH,

@@ -153,6 +153,31 @@ export interface Inlet {
   close(): Promise<void>;
 }
 
+/** Something that emits `upgrade` (an `http.Server`, Fastify's `server`…). */
+export interface UpgradeSource {
+  on(event: 'upgrade', listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): unknown;
+  off(event: 'upgrade', listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): unknown;
+  listenerCount(event: 'upgrade'): number;
+}
+
+/**
+ * Listens for upgrades on `server`: Inlet's socket path is Inlet's; any other
+ * path is left to the server's other upgrade listeners, or refused with 404
+ * when there are none (so the socket does not hang). Returns the function
+ * that stops listening.
+ *
+ * @example
+ * const stop = listenForUpgrades(server, inlet)
+ */
+export function listenForUpgrades(server: UpgradeSource, inlet: Pick<Inlet, 'handleUpgrade'>): () => void {
+  const listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (inlet.handleUpgrade(req, socket, head)) return;
+    if (server.listenerCount('upgrade') === 1) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  };
+  server.on('upgrade', listener);
+  return () => void server.off('upgrade', listener);
+}
+
 function clientBundleDir(): string {
   const require = createRequire(import.meta.url);
   return join(dirname(require.resolve('@inletjs/client/package.json')), 'dist');

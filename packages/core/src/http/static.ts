@@ -119,6 +119,8 @@ export function sendStatic(hit: StaticHit, req: IncomingMessage, res: ServerResp
     });
     res.once('close', () => resolvePromise());
     res.once('finish', () => resolvePromise());
+    // send leaves the status alone for a full 200 answer; a framework may have preset another (Koa presets 404).
+    res.statusCode = 200;
     stream.pipe(res);
   });
 }

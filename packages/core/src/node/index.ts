@@ -5,11 +5,10 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { LiveApp } from '../live/app.js';
 import { func } from '../options.js';
 import type { SessionRegistry } from '../uploads/receiver/sessions.js';
-import { createInlet, type Inlet, type InletOptions } from '../http/inlet.js';
+import { createInlet, listenForUpgrades, type Inlet, type InletOptions } from '../http/inlet.js';
 
 /** Options of {@link createServer}: Inlet's, plus `handler` for the app's own routes. */
 export interface ServerOptions extends InletOptions {
@@ -55,15 +54,6 @@ function notFound(res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not Found');
 }
 
-/** Takes Inlet's socket path; other upgrades are refused only when nobody else listens for them. */
-function onUpgrade(server: Server, inlet: Inlet): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
-  const listener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (inlet.handleUpgrade(req, socket, head)) return;
-    if (server.listenerCount('upgrade') === 1) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-  };
-  return listener;
-}
-
 /**
  * Creates a server for the given routes. Every option is checked now; a bad
  * one throws `INLET_ERR_CONFIG_OPTION` naming it.
@@ -83,7 +73,7 @@ export function createServer(options: ServerOptions): InletServer {
     };
     handle().catch((e: unknown) => answer500(inlet, req, res, e));
   });
-  http.on('upgrade', onUpgrade(http, inlet));
+  listenForUpgrades(http, inlet);
   let base = '';
   return {
     app: inlet.app,
@@ -153,8 +143,7 @@ export function attach(server: Server, options: InletOptions): AttachedInlet {
       .catch((e: unknown) => answer500(inlet, req, res, e));
   };
   server.on('request', request);
-  const upgrade = onUpgrade(server, inlet);
-  server.on('upgrade', upgrade);
+  const stopUpgrades = listenForUpgrades(server, inlet);
   const started = inlet.start().catch((err: unknown) => inlet.logger.error({ err }, 'could not sweep old upload folders'));
   return {
     inlet,
@@ -163,7 +152,7 @@ export function attach(server: Server, options: InletOptions): AttachedInlet {
     async detach() {
       await started;
       server.off('request', request);
-      server.off('upgrade', upgrade);
+      stopUpgrades();
       for (const listener of own) server.on('request', listener);
       await inlet.close();
     },

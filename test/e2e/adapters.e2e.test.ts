@@ -151,6 +151,7 @@ describe.each(Object.entries(FRAMEWORKS))('%s', (name, start) => {
     const errors = collectPageErrors(page);
     await gotoLive(page, `${running.url}/counter`);
     await page.click('#inc');
+    await page.waitForFunction('document.querySelector("#count").textContent === "1"');
     await page.click('#inc');
     await page.waitForFunction('document.querySelector("#count").textContent === "2"');
     expect(errors.unexpected()).toEqual([]);

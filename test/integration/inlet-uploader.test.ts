@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLiveView, html, live_file_input, uploadErrorMessages, type LiveView } from 'inletjs';
+import { chunkedUpload, createLiveView, html, live_file_input, uploadErrorMessages, type LiveView } from 'inletjs';
 import { createServer, type InletServer } from 'inletjs/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchPage, PhoenixClient } from '../support/phoenix-ws.js';
@@ -25,10 +25,10 @@ let store: string;
 let tmp: string;
 let server: InletServer;
 
-function uploadView(accept: readonly string[] | 'any'): LiveView<never, never> {
+function uploadView(accept: readonly string[] | 'any', chunked = false): LiveView<never, never> {
   return createLiveView({
     mount: (s) => {
-      s.allowUpload('files', { accept, maxEntries: 4, maxFileSize: 64 * 1024 * 1024 });
+      s.allowUpload('files', { accept, maxEntries: 4, maxFileSize: 64 * 1024 * 1024, ...(chunked ? { external: chunkedUpload({ chunkSizeKiB: 256 }) } : {}) });
       s.assign({ saved: [] as string[] });
     },
     handleEvent: async (event, s) => {
@@ -54,7 +54,7 @@ beforeAll(async () => {
     secret: SECRET,
     uploadTmpDir: tmp,
     log: () => undefined,
-    routes: { '/any': uploadView('any'), '/png': uploadView(['.png']), '/jpg': uploadView(['.jpg', '.jpeg']) },
+    routes: { '/any': uploadView('any'), '/png': uploadView(['.png']), '/jpg': uploadView(['.jpg', '.jpeg']), '/chunked-png': uploadView(['.png'], true) },
   });
   await server.listen(0);
 });
@@ -245,6 +245,19 @@ describe('sniffing on the first chunk', () => {
     const inlet = new InletSession(p.client, p.refs[0]!);
     await inlet.join(meta.token);
     expect((await inlet.sendAll(png, meta.chunk_size, meta.window)).finish.status).toBe('ok');
+    p.client.close();
+  });
+
+  it('refuses it in the chunked HTTP receiver too: 415 on the first write, the entry says why', async () => {
+    const exe = Buffer.concat([Buffer.from('4d5a90000300000004000000ffff0000', 'hex'), randomBytes(100_000)]);
+    const p = await preflight('/chunked-png', [{ name: 'scan.png', size: exe.length, type: 'image/png' }]);
+    const meta = p.pre.entries[p.refs[0]!] as { uploader: string; endpoint: string };
+    expect(meta.uploader).toBe('UpChunk');
+    const url = meta.endpoint.startsWith('http') ? meta.endpoint : server.url + meta.endpoint;
+    const res = await fetch(url, { method: 'PUT', headers: { 'content-range': `bytes 0-${exe.length - 1}/${exe.length}` }, body: exe });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toMatchObject({ error: 'not_accepted', message: expect.stringContaining('looks like a Windows program') });
+    await seen(p.client, 'scan.png&quot; looks like a Windows program (.exe)');
     p.client.close();
   });
 });

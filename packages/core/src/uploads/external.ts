@@ -7,6 +7,7 @@ import { InletError } from '../errors.js';
 import type { LiveViewSocket } from '../live/socket.js';
 import { chunkedOptions, type ChunkedUploadOptions, type ReceiverLink } from './chunked.js';
 import type { EntryState } from './config.js';
+import { sniffFirstChunk } from './sniff.js';
 import { ENTRY_ERRORS } from './reasons.js';
 import type { UploadErrorReason } from './socket-api.js';
 import { snapshot, type ConfigState } from './state.js';
@@ -68,6 +69,7 @@ export async function presign(
 function entryReason(reason: string): UploadErrorReason {
   if (reason === 'too_large') return ENTRY_ERRORS.TOO_LARGE;
   if (reason === 'expired') return ENTRY_ERRORS.CHUNK_TIMEOUT;
+  if (reason === 'not_accepted') return ENTRY_ERRORS.NOT_ACCEPTED;
   return ENTRY_ERRORS.WRITER_FAILURE;
 }
 
@@ -93,6 +95,9 @@ function mintSession(
     ...(options.store ? { store: options.store } : {}),
     ...(entry.clientType ? { contentType: entry.clientType } : {}),
     entry: { viewId: host.viewId, confRef: state.ref, entryRef: entry.ref },
+    // The first bytes are sniffed against accept, as on the socket.
+    checkFirstBytes: async (head) =>
+      (await sniffFirstChunk({ accept: state.options.accept, entry, firstBytes: head, sniff: state.raw.sniff }))?.message,
   });
   const binding: ReceiverBinding = { token: minted.token, complete: false, unbind: () => undefined };
   binding.unbind = link.bind(minted.id, {

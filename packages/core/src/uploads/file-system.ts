@@ -5,7 +5,7 @@
  */
 import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { copyFile, link, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { extname, resolve, sep } from 'node:path';
@@ -60,7 +60,12 @@ export function safeJoin(dir: string, name: string): string {
 
 /** The helpers on `meta.fileSystem`. */
 export interface FileSystemHelpers {
-  /** Streams `src` onto the end of `dest` (created if missing). Never reads the whole file into memory. */
+  /**
+   * Puts `src` onto the end of `dest`, creating it if missing; never reads
+   * the whole file into memory. A new `dest` is made by the kernel: the
+   * upload's own temp file is linked in place (no bytes copied), any other
+   * source is copied with `copyFile`. An existing `dest` is appended to.
+   */
   createOrAppendFile(dest: string, src: string): Promise<void>;
   /**
    * Moves `src` into `dir` under a sanitised `name`, never overwriting: a
@@ -73,9 +78,72 @@ export interface FileSystemHelpers {
   safeJoin(dir: string, name: string): string;
 }
 
+/** Buffer size when appending to an existing file. */
+const APPEND_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** The mode a file created here would get (0666 less the umask). */
+const defaultFileMode = () => 0o666 & ~process.umask();
+
+async function appendFile(dest: string, src: string): Promise<void> {
+  await pipeline(
+    createReadStream(src, { highWaterMark: APPEND_BUFFER_BYTES }),
+    createWriteStream(dest, { flags: 'a', highWaterMark: APPEND_BUFFER_BYTES }),
+  );
+}
+
+/** Copies `src` to a `dest` that must not exist yet (kernel copy); false when it exists. */
+async function copyIntoNew(dest: string, src: string): Promise<boolean> {
+  try {
+    await copyFile(src, dest, constants.COPYFILE_EXCL);
+  } catch (e) {
+    if (errno(e) === 'EEXIST') return false;
+    throw e;
+  }
+  await chmod(dest, defaultFileMode()); // copyFile gives it the private temp file's mode
+  return true;
+}
+
 async function createOrAppendFile(dest: string, src: string): Promise<void> {
   if (dest.includes('\0')) throw new InletError('INLET_ERR_UPLOAD_DESTINATION', 'NUL byte in path');
-  await pipeline(createReadStream(src, { highWaterMark: 1024 * 1024 }), createWriteStream(dest, { flags: 'a', highWaterMark: 1024 * 1024 }));
+  if (!(await copyIntoNew(dest, src))) await appendFile(dest, src);
+}
+
+/**
+ * The helpers of one consume call. `createOrAppendFile` from the upload's own
+ * temp file into a new destination links it there (O(1)); a second
+ * destination from it is copied, so two destinations never share their bytes.
+ * `settle` runs after the consume function: when the entry is kept
+ * (postponed), the temp file gets bytes of its own again.
+ */
+export function consumeFileSystem(tempPath: string | undefined): { helpers: FileSystemHelpers; settle(kept: boolean): Promise<void> } {
+  let linked = false;
+  const helpers: FileSystemHelpers = {
+    ...fileSystem,
+    async createOrAppendFile(dest, src) {
+      if (dest.includes('\0')) throw new InletError('INLET_ERR_UPLOAD_DESTINATION', 'NUL byte in path');
+      if (tempPath !== undefined && src === tempPath && !linked) {
+        try {
+          await link(src, dest);
+          linked = true;
+          await chmod(dest, defaultFileMode());
+          return;
+        } catch (e) {
+          // Taken name (append), another file system or no hard links (copy).
+          if (!['EEXIST', 'EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK'].includes(errno(e) ?? '')) throw e;
+        }
+      }
+      await createOrAppendFile(dest, src);
+    },
+  };
+  return {
+    helpers,
+    async settle(kept) {
+      if (!kept || !linked || tempPath === undefined) return;
+      const fresh = `${tempPath}.${randomBytes(4).toString('hex')}`;
+      await copyFile(tempPath, fresh);
+      await rename(fresh, tempPath);
+    },
+  };
 }
 
 /** Cuts `text` to at most `bytes` UTF-8 bytes, on a character boundary. */

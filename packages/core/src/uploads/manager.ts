@@ -14,7 +14,7 @@ import { ChannelSlots, type ChannelHandle, type ChunkLimits, type UploadTokenDat
 import type { ReceiverLink } from './chunked.js';
 import { autoChunkSize, autoChunkTimeout, type EntryState } from './config.js';
 import { presign, type ExternalHost, type ReceiverBinding } from './external.js';
-import { fileSystem } from './file-system.js';
+import { consumeFileSystem } from './file-system.js';
 import type { SniffRules } from './entry-channel.js';
 import { DEFAULT_INLET_WINDOW, INLET_AUTO_CHUNK_SIZE, INLET_UPLOADER_NAME, INLET_UPLOADER_PARAM, INLET_UPLOADER_VERSION } from './inlet-wire.js';
 import { ENTRY_ERRORS, UPLOAD_REASONS } from './reasons.js';
@@ -116,8 +116,10 @@ export class UploadManager implements UploadApi, ExtensionInstance {
     const writerMeta = writer?.meta() ?? entry.meta ?? {};
     // Socket uploads say whether the browser's own SHA-256 confirmed the bytes.
     const integrity = writer ? { sha256Verified: entry.sha256Verified === true } : {};
-    const meta = { ...writerMeta, ...integrity, fileSystem } as ConsumeMeta;
+    const files = consumeFileSystem(writer && typeof writerMeta.path === 'string' ? writerMeta.path : undefined);
+    const meta = { ...writerMeta, ...integrity, fileSystem: files.helpers } as ConsumeMeta;
     const result = await fn(meta, snapshot(entry));
+    await files.settle(isPostponed(result));
     if (isPostponed(result)) return result.value;
     await this.#drop(state, entry, 'consumed');
     // Whatever the consumer did not move away is ours to remove.

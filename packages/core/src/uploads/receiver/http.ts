@@ -44,6 +44,7 @@ export const RECEIVER_ERRORS = {
   chunkTooLarge: 'chunk_too_large',
   gap: 'gap',
   rejected: 'rejected',
+  notAccepted: 'not_accepted',
   unavailable: 'unavailable',
   writerError: 'writer_error',
 } as const;
@@ -189,6 +190,8 @@ export function answerFor(outcome: ChunkOutcome, kind: 'data' | 'status'): Recei
       return { status: 416, headers: withRange({}, outcome.offset), body: { error: RECEIVER_ERRORS.gap, offset: outcome.offset } };
     case 'rejected':
       return error(400, RECEIVER_ERRORS.rejected, outcome.message);
+    case 'not_accepted':
+      return error(415, RECEIVER_ERRORS.notAccepted, outcome.message);
     case 'incomplete':
       return { status: 308, headers: withRange({}, outcome.offset) };
     case 'complete':

@@ -219,6 +219,28 @@ describe('SessionRegistry.receive', () => {
     expect(await registry.receive(token, range(0, 9, 20), chunkFromBuffer(bytes(10)))).toEqual({ kind: 'gone', state: 'failed' });
   });
 
+  it('refuses an upload on its first bytes before storing any, and passes them on intact otherwise', async () => {
+    const { store, registry } = setup();
+    const reasons: [ReceiverErrorReason, unknown][] = [];
+    registry.onError((_s, reason, cause) => reasons.push([reason, cause]));
+    const heads: string[] = [];
+    const check = async (head: Buffer) => {
+      heads.push(head.toString('latin1', 0, 2));
+      return head.toString('latin1', 0, 2) === 'MZ' ? 'looks like a program' : undefined;
+    };
+    const bad = registry.mint({ maxSize: 100, entry, checkFirstBytes: check });
+    const evil = Buffer.concat([Buffer.from('MZ'), bytes(18)]);
+    expect(await registry.receive(bad.token, range(0, 19, 20), chunkFromBuffer(evil))).toEqual({ kind: 'not_accepted', message: 'looks like a program' });
+    expect(store.calls).toEqual([]);
+    expect(reasons.map(([r, c]) => [r, (c as Error).message])).toEqual([['not_accepted', 'looks like a program']]);
+    const good = registry.mint({ maxSize: 100, entry, checkFirstBytes: check });
+    const data = Buffer.concat([Buffer.from('OK'), bytes(38)]);
+    expect(await registry.receive(good.token, range(0, 19, 40), chunkFromBuffer(data.subarray(0, 20)))).toMatchObject({ kind: 'incomplete', offset: 20 });
+    expect(await registry.receive(good.token, range(20, 39, 40), chunkFromBuffer(data.subarray(20)))).toMatchObject({ kind: 'complete' });
+    expect(heads).toEqual(['MZ', 'OK']); // checked once, on the write at offset 0
+    expect(sha(store.files.get(registry.get(good.token)!.id))).toBe(sha(data));
+  });
+
   it('lets the store veto a write before its body is read', async () => {
     const { store, registry } = setup();
     store.minPart = 8;

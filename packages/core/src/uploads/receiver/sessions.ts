@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { InletError } from '../../errors.js';
 import { createLogger, type Logger } from '../../logger.js';
 import type { ByteRange } from './content-range.js';
+import { readHead } from './first-bytes.js';
 import { SerialLock } from './lock.js';
 import { isTransientStoreError, type ChunkBody, type ChunkStore, type ChunkStoreSession } from './store.js';
 
@@ -28,7 +29,7 @@ export const MAX_CONTENT_TYPE_LENGTH = 255;
  * Why a session failed, as reported to {@link SessionRegistry.onError}. The
  * names match LiveView's upload error reasons where one exists.
  */
-export const RECEIVER_ERROR_REASONS = ['too_large', 'writer_error', 'expired'] as const;
+export const RECEIVER_ERROR_REASONS = ['too_large', 'writer_error', 'expired', 'not_accepted'] as const;
 export type ReceiverErrorReason = (typeof RECEIVER_ERROR_REASONS)[number];
 
 /** Lifecycle of a session. Only `open` sessions accept bytes. */
@@ -68,7 +69,16 @@ export interface MintOptions {
   store?: ChunkStore;
   /** MIME type recorded by the store (e.g. S3 `ContentType`). */
   contentType?: string;
+  /**
+   * Checks the upload's first bytes (up to {@link FIRST_BYTES}) before any is
+   * stored: resolve to a message to refuse the upload (415, the session fails
+   * with `not_accepted`), or undefined to go on. Used for content sniffing.
+   */
+  checkFirstBytes?: (head: Buffer) => Promise<string | undefined>;
 }
+
+/** Most bytes handed to `checkFirstBytes`. */
+export const FIRST_BYTES = 64 * 1024;
 
 /** What {@link SessionRegistry.mint} hands to the client's uploader. */
 export interface MintedSession {
@@ -112,6 +122,7 @@ export type ChunkOutcome =
   | { readonly kind: 'total_mismatch'; readonly total: number }
   | { readonly kind: 'gap'; readonly offset: number }
   | { readonly kind: 'rejected'; readonly message: string }
+  | { readonly kind: 'not_accepted'; readonly message: string }
   | { readonly kind: 'incomplete'; readonly offset: number; readonly total: number }
   | { readonly kind: 'complete'; readonly total: number }
   | { readonly kind: 'unavailable'; readonly offset: number }
@@ -139,6 +150,7 @@ class Session implements UploadSession {
     readonly contentType: string | undefined,
     readonly store: ChunkStore,
     public expiresAt: number,
+    public checkFirstBytes?: (head: Buffer) => Promise<string | undefined>,
   ) {}
 
   view(): ChunkStoreSession {
@@ -220,7 +232,7 @@ export class SessionRegistry {
     const id = randomUUID();
     const entry = { viewId, confRef, entryRef };
     const store = options.store ?? this.#store;
-    const session = new Session(id, token, entry, maxSize, ttlMs, contentType, store, this.#now() + ttlMs);
+    const session = new Session(id, token, entry, maxSize, ttlMs, contentType, store, this.#now() + ttlMs, options.checkFirstBytes);
     this.#sessions.set(token, session);
     return { token, id, endpoint: `${this.#origin}${this.basePath}/${token}` };
   }
@@ -349,6 +361,19 @@ export class SessionRegistry {
 
     const veto = session.store.checkWrite?.(session.view(), offset, length);
     if (veto !== undefined) return { kind: 'rejected', message: veto };
+    let data = skipBytes(body, offset - range.start, length);
+    const check = offset === 0 ? session.checkFirstBytes : undefined;
+    if (check) {
+      const read = await readHead(data, Math.min(FIRST_BYTES, length));
+      data = read.body;
+      const refusal = await check(read.head);
+      if (refusal !== undefined) {
+        await read.release();
+        await this.#end(session, 'failed', 'not_accepted', new Error(refusal));
+        return { kind: 'not_accepted', message: refusal };
+      }
+      session.checkFirstBytes = undefined;
+    }
 
     return this.#guard(session, async () => {
       if (!session.created) {
@@ -356,7 +381,7 @@ export class SessionRegistry {
         await session.store.create(session.view());
         session.created = true;
       }
-      const next = await session.store.write(session.view(), offset, skipBytes(body, offset - range.start, length));
+      const next = await session.store.write(session.view(), offset, data);
       if (!Number.isInteger(next) || next < offset || next > offset + length) {
         throw new RangeError(`store returned offset ${next} for a write of ${length} bytes at ${offset}`);
       }

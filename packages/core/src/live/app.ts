@@ -1,8 +1,9 @@
 /**
  * The framework core, free of HTTP and WebSocket code: routes, tokens,
  * pubsub, the HTTP (dead) render of a page and the channel router the
- * socket transport uses. `server/` adapts it to node:http and ws.
+ * socket transport uses. `http/` serves it; `node/` and the adapters mount that.
  */
+import { createLogger, logFunction } from '../logger.js';
 import { escapeHtml } from '../render/escape.js';
 import type { ChannelRouter } from '../protocol/channel.js';
 import { routeChannels, type AppServices, type ChannelKind, type ViewExtension } from './extensions.js';
@@ -96,7 +97,7 @@ export class LiveApp implements AppServices {
     this.signer = new Signer(options.secret);
     this.pubsub = options.pubsub ?? new MemoryPubSub();
     this.extensions = options.extensions ?? [];
-    this.log = options.log ?? ((m, e) => console.error(`[inlet] ${m}`, e ?? ''));
+    this.log = options.log ?? logFunction(createLogger());
     const live: ChannelKind = { prefix: 'lv:', join: (payload, ctx) => joinLiveChannel(this, payload, ctx) };
     this.channelRouter = routeChannels([live, ...(options.channels ?? [])], this);
   }

@@ -78,7 +78,7 @@ export class ViewInstance {
       unsubscribe: (topic) => this.#unsubscribe(topic),
       broadcast: (topic, message) => {
         options.pubsub.broadcast(topic, message).catch((e: unknown) => {
-          console.error(`[inlet] pubsub broadcast on "${topic}" failed`, e);
+          this.#options.app.log(`view ${this.id}: pubsub broadcast on "${topic}" failed`, e);
         });
       },
       sendInfo: (info, delayMs) => this.#sendInfo(info, delayMs),
@@ -374,7 +374,7 @@ export class ViewInstance {
       },
       (e: unknown) => {
         if (this.#subscriptions.get(topic) === subscription) this.#subscriptions.delete(topic);
-        console.error(`[inlet] pubsub subscribe to "${topic}" failed`, e);
+        this.#options.app.log(`view ${this.id}: pubsub subscribe to "${topic}" failed`, e);
       },
     );
     this.#pendingSubscriptions.add(live);
@@ -417,7 +417,7 @@ export class ViewInstance {
     try {
       await this.#options.view.unmount?.(this.socket);
     } catch (e) {
-      console.error('[inlet] unmount failed', e);
+      this.#options.app.log(`view ${this.id}: unmount failed`, e);
     }
   }
 }

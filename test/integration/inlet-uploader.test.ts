@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chunkedUpload, createLiveView, html, live_file_input, uploadErrorMessages, type LiveView } from 'inletjs';
+import { chunkedUpload, createLiveView, html, live_file_input, uploadErrorMessages, type LiveView, type UploadConfigOptions } from 'inletjs';
 import { createServer, type InletServer } from 'inletjs/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchPage, PhoenixClient } from '../support/phoenix-ws.js';
@@ -25,10 +25,10 @@ let store: string;
 let tmp: string;
 let server: InletServer;
 
-function uploadView(accept: readonly string[] | 'any', chunked = false): LiveView<never, never> {
+function uploadView(accept: readonly string[] | 'any', chunked = false, extra: UploadConfigOptions = {}): LiveView<never, never> {
   return createLiveView({
     mount: (s) => {
-      s.allowUpload('files', { accept, maxEntries: 4, maxFileSize: 64 * 1024 * 1024, ...(chunked ? { external: chunkedUpload({ chunkSizeKiB: 256 }) } : {}) });
+      s.allowUpload('files', { accept, maxEntries: 4, maxFileSize: 64 * 1024 * 1024, ...(chunked ? { external: chunkedUpload({ chunkSizeKiB: 256 }) } : {}), ...extra });
       s.assign({ saved: [] as string[] });
     },
     handleEvent: async (event, s) => {
@@ -54,7 +54,11 @@ beforeAll(async () => {
     secret: SECRET,
     uploadTmpDir: tmp,
     log: () => undefined,
-    routes: { '/any': uploadView('any'), '/png': uploadView(['.png']), '/jpg': uploadView(['.jpg', '.jpeg']), '/chunked-png': uploadView(['.png'], true) },
+    routes: { '/any': uploadView('any'), '/png': uploadView(['.png']), '/jpg': uploadView(['.jpg', '.jpeg']), '/chunked-png': uploadView(['.png'], true),
+      '/png-nosniff': uploadView(['.png'], false, { sniff: false }),
+      '/channel': uploadView('any', false, { uploader: 'channel' }),
+      '/small-window': uploadView('any', false, { window: 1024 * 1024 }),
+    },
   });
   await server.listen(0);
 });
@@ -108,6 +112,15 @@ describe('which uploader the server names', () => {
     const plain = await preflight('/any', [{ name: 'a.bin', size: 1000 }], true);
     expect(typeof plain.pre.entries[plain.refs[0]!]).toBe('string');
     plain.client.close();
+  });
+
+  it("names the official uploader for a config with uploader: 'channel', and takes a config's window", async () => {
+    const opted = await preflight('/channel', [{ name: 'a.bin', size: 1000 }]);
+    expect(typeof opted.pre.entries[opted.refs[0]!]).toBe('string');
+    opted.client.close();
+    const small = await preflight('/small-window', [{ name: 'a.bin', size: 1000 }]);
+    expect(metaOf(small.pre, small.refs[0]!).window).toBe(1024 * 1024);
+    small.client.close();
   });
 });
 
@@ -235,6 +248,16 @@ describe('sniffing on the first chunk', () => {
     const token = p.pre.entries[p.refs[0]!];
     expect(await p.session.send(p.confRef, p.refs[0]!, token, png, p.pre.config.chunk_size)).toBe('not_accepted');
     expect(await tmpFileCount()).toBe(0);
+    p.client.close();
+  });
+
+  it('is off with sniff: false', async () => {
+    const exe = Buffer.concat([Buffer.from('4d5a90000300000004000000ffff0000', 'hex'), randomBytes(20_000)]);
+    const p = await preflight('/png-nosniff', [{ name: 'photo.png', size: exe.length, type: 'image/png' }]);
+    const meta = metaOf(p.pre, p.refs[0]!);
+    const inlet = new InletSession(p.client, p.refs[0]!);
+    await inlet.join(meta.token);
+    expect((await inlet.sendAll(exe, meta.chunk_size, meta.window)).finish.status).toBe('ok');
     p.client.close();
   });
 

@@ -89,6 +89,9 @@ export const UPLOAD_OPTIONS_SCHEMA: Schema = {
   validator: func,
   writer: func,
   external: func,
+  sniff: either('true, false or a function', boolean, func),
+  uploader: oneOf('auto', 'channel'),
+  window: integer(64 * 1024, 64 * 1024 * 1024),
 };
 
 /**

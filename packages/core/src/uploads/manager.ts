@@ -16,7 +16,7 @@ import { autoChunkSize, autoChunkTimeout, type EntryState } from './config.js';
 import { presign, type ExternalHost, type ReceiverBinding } from './external.js';
 import { consumeFileSystem } from './file-system.js';
 import type { SniffRules } from './entry-channel.js';
-import { DEFAULT_INLET_WINDOW, INLET_AUTO_CHUNK_SIZE, INLET_UPLOADER_NAME, INLET_UPLOADER_PARAM, INLET_UPLOADER_VERSION } from './inlet-wire.js';
+import { DEFAULT_INLET_WINDOW, MAX_INLET_WINDOW, INLET_AUTO_CHUNK_SIZE, INLET_UPLOADER_NAME, INLET_UPLOADER_PARAM, INLET_UPLOADER_VERSION } from './inlet-wire.js';
 import { ENTRY_ERRORS, UPLOAD_REASONS } from './reasons.js';
 import type { ConsumeMeta, Postponed, UploadApi, UploadConfigOptions, UploadEntry, UploadErrorReason } from './socket-api.js';
 import { failEntry, putEntries, removeEntry, snapshot, UploadState, type ConfigState } from './state.js';
@@ -225,7 +225,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   #inletMeta(state: ConfigState, entry: EntryState): Record<string, unknown> {
     entry.chunkSize = state.options.chunkSize === 'auto' ? INLET_AUTO_CHUNK_SIZE : state.options.chunkSize;
     entry.chunkTimeout = state.options.chunkTimeout === 'auto' ? autoChunkTimeout(entry.chunkSize) : state.options.chunkTimeout;
-    entry.window = DEFAULT_INLET_WINDOW;
+    entry.window = Math.min(MAX_INLET_WINDOW, state.raw.window ?? DEFAULT_INLET_WINDOW);
     return {
       uploader: INLET_UPLOADER_NAME,
       v: INLET_UPLOADER_VERSION,

@@ -99,6 +99,12 @@ export interface UploadConfigOptions {
    * official one.
    */
   uploader?: 'auto' | 'channel';
+  /**
+   * Inlet uploader: most bytes sent and not yet acknowledged, per entry (the
+   * server caps it at 8 MiB). Default 4 MiB, chosen by measurement; see
+   * docs/uploads.md, Measurements.
+   */
+  window?: number;
   /** Presign hook for external uploads: returns client uploader metadata. Throwing fails the entry. */
   external?: (entry: UploadEntry, socket: LiveViewSocket<never>) => ExternalMeta | Promise<ExternalMeta>;
 }

@@ -2,20 +2,26 @@
 // topology.ts as `node --import ./test/fuzz/register-ts.mjs test/cluster/node.mjs`,
 // so it runs the current TypeScript sources).
 //
-// Environment: INLET_NODE_NAME, INLET_NODE_PORT (0: any), REDIS_URL, INLET_SECRET.
+// Environment: INLET_NODE_NAME, INLET_NODE_PORT (0: any), REDIS_URL, INLET_SECRET,
+// INLET_NODE_OUT (where /upload saves files), INLET_NODE_TMP (upload temp base).
 // Prints one JSON line {"url","pid"} once listening; exits when stdin closes,
 // so it never outlives its test.
 import { createRedisClient, RedisPubSub } from '@inletjs/redis';
 import { createServer } from 'inletjs/node';
-import { createRoom } from './views.mjs';
+import { mkdirSync } from 'node:fs';
+import { createRoom, createUpload } from './views.mjs';
 
 const env = process.env;
 const name = env.INLET_NODE_NAME ?? 'node';
 const redis = await createRedisClient({ url: env.REDIS_URL, onError: () => undefined });
 const pubsub = new RedisPubSub({ client: redis });
 
+const outDir = env.INLET_NODE_OUT ?? `${env.TMPDIR ?? '/tmp'}/inlet-cluster-out`;
+mkdirSync(outDir, { recursive: true });
+
 const server = createServer({
-  routes: { '/room': createRoom(name) },
+  routes: { '/room': createRoom(name), '/upload': createUpload(name, outDir) },
+  ...(env.INLET_NODE_TMP ? { uploadTmpDir: env.INLET_NODE_TMP } : {}),
   secret: env.INLET_SECRET,
   pubsub,
   logger: 'error',

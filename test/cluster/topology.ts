@@ -46,6 +46,8 @@ export interface Cluster {
   readonly url: string;
   readonly nodes: readonly ClusterNode[];
   readonly redis: TestRedis;
+  /** HAProxy's process id. */
+  readonly proxyPid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -156,7 +158,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       waitForHttp(`${url}/__node`),
       new Promise((_, reject) => proxy?.once('exit', (code) => reject(new Error(`haproxy exited with ${code}: ${stderr}`)))),
     ]);
-    return { url, nodes, redis, stop };
+    return { url, nodes, redis, proxyPid: proxy.pid, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,6 +1,6 @@
 // Views served by every node of the test cluster. Each page shows the node
 // that holds its live socket (`#node`), so a test can tell nodes apart.
-import { createLiveView, html } from 'inletjs';
+import { createLiveView, html, live_file_input } from 'inletjs';
 
 /** A chat room: every view subscribes to one topic; a click broadcasts to all. */
 export function createRoom(nodeName) {
@@ -19,5 +19,35 @@ export function createRoom(nodeName) {
 <form id="say" phx-submit="say"><input name="text" autocomplete="off"><button>Send</button></form>
 <ul id="messages">${messages.map((m) => html`<li data-from="${m.from}">${m.text}</li>`)}</ul>
 </main>`,
+  });
+}
+
+/**
+ * In-socket uploads (the official client's lvu: channel): a form whose submit
+ * consumes every entry into `outDir` and lists name, size and sha256. The
+ * socket's node keeps the bytes, as Phoenix does.
+ */
+export function createUpload(nodeName, outDir) {
+  let seq = 0;
+  return createLiveView({
+    mount: (socket) => {
+      socket.assign({ saved: [], node: socket.connected ? nodeName : '' });
+      socket.allowUpload('files', { accept: 'any', maxEntries: 10, maxFileSize: 2 * 1024 ** 3 });
+    },
+    handleEvent: async (event, socket) => {
+      if (event.type !== 'save') return;
+      const saved = await socket.consumeUploadedEntries('files', async (meta, entry) => {
+        seq += 1;
+        const name = meta.fileSystem.sanitizeFilename(entry.clientName);
+        const dest = `${outDir}/${nodeName}-${process.pid}-${seq}-${name}`;
+        await meta.fileSystem.createOrAppendFile(dest, meta.path);
+        return { name: entry.clientName, dest, size: meta.size, sha256: meta.sha256 };
+      });
+      socket.assign({ saved: [...socket.assigns.saved, ...saved] });
+    },
+    render: ({ node, saved }, { uploads }) =>
+      html`<p id="node">${node}</p><form id="f" phx-change="validate" phx-submit="save">${live_file_input(uploads.files)}<button type="submit">Go</button></form><ul id="saved">${saved.map(
+        (s) => html`<li data-sha="${s.sha256}" data-dest="${s.dest}">${s.name}</li>`,
+      )}</ul>`,
   });
 }

@@ -15,6 +15,8 @@ import { createServer, connect } from 'node:net';
 export interface TestRedis {
   readonly port: number;
   readonly url: string;
+  /** The running server's process id. */
+  readonly pid: number | undefined;
   /** Kills the server (SIGKILL: no goodbye to clients) and starts a new, empty one on the same port. */
   restart(downMs?: number): Promise<void>;
   /** Kills the server and leaves it down until `start()`. */
@@ -83,6 +85,9 @@ export async function startRedis(): Promise<TestRedis> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid;
+    },
     kill,
     start,
     async restart(downMs = 300) {

@@ -7,7 +7,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectPageErrors, gotoLive, launchBrowser, type PageErrors } from '../support/browser.js';
+import { collectPageErrors, gotoLive, launchBrowser, MAIN_CONNECTED, WEBSOCKET_DOWN_ERRORS, type PageErrors } from '../support/browser.js';
 import { startCluster, type Cluster } from './topology.js';
 
 let browser: Browser;
@@ -71,6 +71,58 @@ describe('cluster in Chromium', () => {
       for (const o of open) expect(o.errors.unexpected()).toEqual([]);
     } finally {
       await Promise.all(open.map((o) => o.context.close()));
+    }
+  });
+
+  it('Redis restarted mid-run: pages stay live and broadcasts between nodes resume', async () => {
+    const open = await pagesOnDistinctNodes('/room?room=e2e-redis-restart', 2);
+    const [a, b] = open as [OpenPage, OpenPage];
+    try {
+      await say(a.page, 'before');
+      await expect.poll(() => b.page.locator('#messages li').allTextContents(), { timeout: 10_000 }).toEqual(['before']);
+      await cluster.redis.restart(500);
+      // The nodes re-subscribe by themselves; until they have, a broadcast may miss the other node.
+      let n = 0;
+      await expect
+        .poll(
+          async () => {
+            await say(a.page, `after ${++n}`);
+            return (await b.page.locator('#messages li').allTextContents()).some((t) => t.startsWith('after'));
+          },
+          { timeout: 20_000, interval: 500 },
+        )
+        .toBe(true);
+      // Both pages kept their sockets: no remount (the earlier message is still there) and no error.
+      expect((await b.page.locator('#messages li').allTextContents())[0]).toBe('before');
+      await expect.poll(() => a.page.locator('#messages li').count()).toBe(n + 1);
+      for (const o of open) expect(o.errors.unexpected()).toEqual([]);
+    } finally {
+      await Promise.all(open.map((o) => o.context.close()));
+    }
+  });
+
+  it('a node killed under a live page: the client reconnects through the proxy to another node and remounts', async () => {
+    const open = await pagesOnDistinctNodes('/room?room=e2e-node-kill', 2);
+    const [a, b] = open as [OpenPage, OpenPage];
+    const victim = cluster.nodes.find((n) => n.name === a.node);
+    if (!victim) throw new Error(`no node ${a.node}`);
+    try {
+      await victim.kill();
+      // The view remounts on a survivor: its node changes and it is connected again.
+      await expect.poll(() => a.page.textContent('#node'), { timeout: 20_000 }).not.toBe(victim.name);
+      await a.page.waitForSelector(MAIN_CONNECTED, { timeout: 20_000 });
+      const survivor = (await a.page.textContent('#node'))?.trim();
+      expect(['n1', 'n2', 'n3'].filter((n) => n !== victim.name)).toContain(survivor);
+      // And it is a working member of the room again, both ways.
+      await say(a.page, 'back from the dead node');
+      await expect.poll(() => b.page.locator('#messages li').allTextContents(), { timeout: 10_000 }).toContain('back from the dead node');
+      await say(b.page, 'welcome back');
+      await expect.poll(() => a.page.locator('#messages li').allTextContents(), { timeout: 10_000 }).toContain('welcome back');
+      expect(a.errors.unexpected([...WEBSOCKET_DOWN_ERRORS, /ERR_EMPTY_RESPONSE|502|503/])).toEqual([]);
+      expect(b.errors.unexpected()).toEqual([]);
+    } finally {
+      await Promise.all(open.map((o) => o.context.close()));
+      await victim.start();
     }
   });
 });

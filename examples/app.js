@@ -9,6 +9,8 @@ import { Components } from './views/components.js';
 import { Streams } from './views/streams.js';
 import { StreamComponents, StreamHealthy, StreamInsideFor, StreamLimit, StreamReset } from './views/streams-more.js';
 import { RowsStream } from './views/rows-stream.js';
+import { JsCommands } from './views/js.js';
+import { Hooks } from './views/hooks.js';
 import { createGallery, createLargeFiles } from './views/uploads.js';
 import { createChunked, createDirectS3 } from './views/external.js';
 import { s3FromEnv } from './s3.js';
@@ -45,6 +47,8 @@ export const routes = {
   '/streams/healthy/:category': StreamHealthy,
   '/streams/inside-for': StreamInsideFor,
   '/rows-stream': RowsStream,
+  '/js': JsCommands,
+  '/hooks': Hooks,
 };
 
 const styles = '<link rel="stylesheet" href="/app.css">';

@@ -10,6 +10,8 @@ export const EXAMPLES = [
   ['/components', 'Components', 'stateful components with their own events (phx-target)'],
   ['/streams', 'Streams', 'items the server sends once and forgets: insert, update, delete, reset, limits'],
   ['/rows-stream', '1,000 rows as a stream', 'the 1,000-row table, patched row by row'],
+  ['/js', 'JS commands', 'show, hide, toggle, classes, attributes, focus, dispatch, push with options, navigation'],
+  ['/hooks', 'Colocated hooks', 'hook code beside the view, server pushEvent to hooks, replies to hook pushes'],
   ['/uploads/gallery', 'Photo gallery', 'up to 3 images: drop target, previews, progress, cancel, errors'],
   ['/uploads/auto', 'Photo gallery, auto upload', 'files upload as soon as they are chosen'],
   ['/uploads/large', 'Large files', 'any file up to 1 GiB, with its sha256 after saving'],

@@ -18,12 +18,22 @@ function bindDomEvents() {
 }
 
 /**
+ * The page's colocated hooks and scripts: the server's `/inlet/colocated.js`
+ * fills this global before the boot script runs (see inletjs `hook()`).
+ */
+export function colocated() {
+  const found = typeof window !== 'undefined' ? window.__inletColocated : undefined;
+  return { hooks: (found && found.hooks) || {}, scripts: (found && found.scripts) || [] };
+}
+
+/**
  * Creates and connects a LiveSocket at `/live` (or `options.path`).
  * `options.params` (object or function) is merged with the page's CSRF token
  * and the `_inlet_uploader` param, which tells the server that this page has
  * the Inlet uploader (so in-socket uploads use it); `options.uploaders` is
- * merged over Inlet's uploaders (`Inlet`, `S3`, `UpChunk`); every other option
- * goes to LiveSocket as is.
+ * merged over Inlet's uploaders (`Inlet`, `S3`, `UpChunk`); `options.hooks`
+ * over the page's colocated hooks, whose scripts then run with the
+ * LiveSocket; every other option goes to LiveSocket as is.
  *
  * @example
  * import { connect } from '/inlet/inlet-client.js'
@@ -32,15 +42,24 @@ function bindDomEvents() {
 export function connect(options = {}) {
   const meta = document.querySelector("meta[name='csrf-token']");
   const csrf = meta ? meta.getAttribute('content') : undefined;
-  const { path = '/live', params, uploaders, ...rest } = options;
+  const { path = '/live', params, uploaders, hooks, ...rest } = options;
   const withCsrf = (extra) => Object.assign({ _csrf_token: csrf, [INLET_UPLOADER_PARAM]: INLET_UPLOADER_VERSION }, extra || {});
   bindDomEvents();
+  const page = colocated();
   const liveSocket = new LiveSocket(path, Socket, {
     ...rest,
+    hooks: Object.assign({}, page.hooks, hooks || {}),
     uploaders: Object.assign({}, Uploaders, { Inlet }, uploaders || {}),
     // A function, so LiveView's reconnect bookkeeping (_mounts, …) never lands in a shared object.
     params: () => withCsrf(typeof params === 'function' ? params() : params),
   });
   liveSocket.connect();
+  for (const [name, run] of page.scripts) {
+    try {
+      run(liveSocket);
+    } catch (e) {
+      console.error(`[inlet] colocated script "${name}" failed`, e);
+    }
+  }
   return liveSocket;
 }

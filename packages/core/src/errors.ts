@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   INLET_ERR_STREAM_OPTION: 'A stream option has an invalid value.',
   INLET_ERR_STREAM_ASSIGN: 'The `streams` assign belongs to Inlet.',
   INLET_ERR_JS_OPTION: 'A JS command got an invalid argument.',
+  INLET_ERR_HOOK_SOURCE: 'A colocated hook or script cannot be sent to the browser.',
 } as const;
 
 export type InletErrorCode = keyof typeof ERROR_CODES;

@@ -21,6 +21,19 @@ export {
   type DispatchOptions,
   type NavigateOptions,
 } from './render/js.js';
+export {
+  hook,
+  clientScript,
+  ColocatedHook,
+  ColocatedScript,
+  type Colocated,
+  type HookContext,
+  type HookCallbacks,
+  type HookElement,
+  type HookReply,
+  type LooseElement,
+} from './render/colocated.js';
+export { COLOCATED_PATH } from './live/colocated.js';
 export { renderToString } from './render/tree.js';
 export {
   createLiveView,

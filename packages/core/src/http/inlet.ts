@@ -11,6 +11,8 @@ import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { LiveApp, type Layout } from '../live/app.js';
+import { COLOCATED_PATH } from '../live/colocated.js';
+import type { Colocated } from '../render/colocated.js';
 import { MemoryPubSub, type PubSub } from '../live/pubsub.js';
 import { resolveSecret } from '../live/tokens.js';
 import type { LiveView, Session } from '../live/view.js';
@@ -26,6 +28,7 @@ import { isSecureRequest, requestHost, type TrustProxy } from './cookies.js';
 import type { Schema } from '../options.js';
 import { checkInletOptions } from './options.js';
 import { renderPageResponse } from './page.js';
+import { sendColocated } from './colocated.js';
 import { findStatic, sendStatic, toStaticDir, type StaticDirOption } from './static.js';
 import { SocketHub, type CompressOption } from './upgrade.js';
 
@@ -48,6 +51,11 @@ export interface InletOptions {
   readonly layout?: Layout;
   /** `<script>` tags replacing the default boot script, e.g. to pass hooks or uploaders. */
   readonly scripts?: string;
+  /**
+   * Colocated hooks and scripts ({@link hook}, {@link clientScript}) every page
+   * loads, besides those listed by the routed views' `hooks`.
+   */
+  readonly hooks?: readonly Colocated[];
   /**
    * Folders served as static files (checked before routes), with MIME types,
    * Range requests, ETag revalidation and Cache-Control: a path (served at
@@ -236,6 +244,7 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
     pubsub: options.pubsub ?? new MemoryPubSub({ logger }),
     layout: options.layout,
     scripts: options.scripts,
+    ...(options.hooks ? { hooks: options.hooks } : {}),
     clientPath: CLIENT_PATH,
     ...(options.sessionTtlMs !== undefined ? { sessionTtlMs: options.sessionTtlMs } : {}),
     log: logFunction(logger),
@@ -268,6 +277,7 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
         await whenAnswered(res);
       };
     }
+    if (path === COLOCATED_PATH && (req.method === 'GET' || req.method === 'HEAD')) return (res) => sendColocated(app.colocated, req, res);
     const url = requestUrl(req, trustProxy);
     const hit = await findStatic([clientDir, ...staticDirs], url.pathname, req.method);
     if (hit) return (res) => sendStatic(hit, req, res, logger);

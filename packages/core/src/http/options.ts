@@ -4,6 +4,7 @@
  * throws `INLET_ERR_CONFIG_OPTION` naming it.
  */
 import { LOG_LEVELS } from '../logger.js';
+import { ColocatedHook, ColocatedScript } from '../render/colocated.js';
 import { chunkStoreCheck } from '../uploads/chunked.js';
 import {
   boolean,
@@ -67,6 +68,9 @@ export const INLET_OPTIONS_SCHEMA: Schema = {
   pubsub: implementing('a PubSub', 'subscribe', 'broadcast'),
   layout: func,
   scripts: anyString,
+  hooks: list((value, path) => {
+    if (!(value instanceof ColocatedHook) && !(value instanceof ColocatedScript)) throw new InletOptionError(path, 'must be made with hook() or clientScript().');
+  }, 'a list of hooks'),
   staticDirs: list(staticDir, 'a list of folders (a single folder goes in a list: ["public"])'),
   session: func,
   maxFrameBytes: integer(1024, 2 ** 31 - 1),

@@ -8,6 +8,8 @@ import { escapeHtml } from '../render/escape.js';
 import type { ChannelRouter } from '../protocol/channel.js';
 import { routeChannels, type AppServices, type ChannelKind, type ViewExtension } from './extensions.js';
 import { ViewInstance } from './instance.js';
+import type { Colocated } from '../render/colocated.js';
+import { ColocatedRegistry } from './colocated.js';
 import { joinLiveChannel } from './live-channel.js';
 import type { Params } from './params.js';
 import { MemoryPubSub, type PubSub } from './pubsub.js';
@@ -71,6 +73,8 @@ export interface LiveAppOptions {
   readonly clientPath: string;
   /** Custom `<script>` tags replacing the default boot script (for hooks, uploaders). */
   readonly scripts?: string;
+  /** Colocated hooks and scripts every page loads, besides those the routed views list. */
+  readonly hooks?: readonly Colocated[];
   readonly sessionTtlMs?: number;
   readonly log?: (message: string, error?: unknown) => void;
 }
@@ -89,6 +93,8 @@ export class LiveApp implements AppServices {
   readonly log: (message: string, error?: unknown) => void;
   /** Routes socket topics to channels: `lv:*` views, then the registered kinds. */
   readonly channelRouter: ChannelRouter;
+  /** Colocated hooks and scripts, served as one script to every page. */
+  readonly colocated: ColocatedRegistry;
   readonly #options: LiveAppOptions;
 
   constructor(options: LiveAppOptions) {
@@ -98,6 +104,9 @@ export class LiveApp implements AppServices {
     this.pubsub = options.pubsub ?? new MemoryPubSub();
     this.extensions = options.extensions ?? [];
     this.log = options.log ?? logFunction(createLogger());
+    this.colocated = new ColocatedRegistry((m) => this.log(m));
+    this.colocated.add(options.hooks ?? []);
+    for (const view of Object.values(options.routes)) this.colocated.add(view.hooks ?? []);
     const live: ChannelKind = { prefix: 'lv:', join: (payload, ctx) => joinLiveChannel(this, payload, ctx) };
     this.channelRouter = routeChannels([live, ...(options.channels ?? [])], this);
   }
@@ -146,7 +155,13 @@ export class LiveApp implements AppServices {
       const layout = this.#options.layout ?? defaultLayout;
       return {
         status: 200,
-        html: layout({ title, csrfToken, content, scripts: this.#options.scripts ?? defaultScripts(this.#options.clientPath) }),
+        html: layout({
+          title,
+          csrfToken,
+          content,
+          // The colocated script is deferred like the module boot script and runs before it.
+          scripts: this.colocated.scriptTag() + (this.#options.scripts ?? defaultScripts(this.#options.clientPath)),
+        }),
       };
     } finally {
       await instance.stop();

@@ -4,6 +4,7 @@
  */
 import { InletError } from '../errors.js';
 import type { WireObject, WireValue } from '../render/keys.js';
+import type { Colocated } from '../render/colocated.js';
 import { StreamSet, type StreamConfig, type StreamInsertOptions, type StreamOptions } from '../render/stream.js';
 import { releaseStreamEntries, renderTemplate, type RenderContext, type RList, type RNode } from '../render/tree.js';
 import { diff, toWire } from '../render/wire.js';
@@ -72,6 +73,10 @@ class ComponentSocketImpl implements ComponentSocket<Record<string, unknown>> {
     this.parent.pushEvent(event, payload);
   }
 
+  reply(payload: Record<string, unknown>): void {
+    this.parent.reply?.(payload);
+  }
+
   sendParent(info: unknown): void {
     this.parent.sendInfo(info);
   }
@@ -81,6 +86,10 @@ class ComponentSocketImpl implements ComponentSocket<Record<string, unknown>> {
 export interface ComponentParent {
   pushEvent(event: string, payload: Record<string, unknown>): void;
   sendInfo(info: unknown): void;
+  /** Replies to the hook push that reached a component's handleEvent. */
+  reply?(payload: Record<string, unknown>): void;
+  /** A colocated hook or script was rendered or declared by a component. */
+  hook?(item: Colocated): void;
 }
 
 const definitionIds = new WeakMap<object, number>();
@@ -116,7 +125,9 @@ export class Components {
   /** The render context that resolves component placements to cids (and records stream lists in `streams`). */
   context(streams?: RList[]): RenderContext {
     const component = (marker: object): number => this.#place(marker as ComponentPlacement);
-    return streams ? { component, stream: (list) => streams.push(list) } : { component };
+    const parent = this.#parent;
+    const hook = parent.hook ? (item: Colocated) => parent.hook?.(item) : undefined;
+    return { component, ...(streams ? { stream: (list: RList) => streams.push(list) } : {}), ...(hook ? { hook } : {}) };
   }
 
   /** Drops the entries of the stream lists components rendered, once they have been sent. */
@@ -139,6 +150,7 @@ export class Components {
       };
       this.#byKey.set(key, state);
       this.#byCid.set(cid, state);
+      for (const item of placement.definition.hooks ?? []) this.#parent.hook?.(item);
       const result = state.definition.mount?.(state.socket);
       if (result instanceof Promise) this.#pendingMounts.push(result);
       state.mounted = true;

@@ -9,6 +9,7 @@
  * interfaces.
  */
 import type { ChannelRouter, JoinResult, ChannelContext } from '../protocol/channel.js';
+import type { ColocatedRegistry } from './colocated.js';
 import type { Signer } from './tokens.js';
 import type { LiveViewSocket } from './socket.js';
 
@@ -24,6 +25,8 @@ export interface ChannelKind {
 export interface AppServices {
   readonly signer: Signer;
   readonly log: (message: string, error?: unknown) => void;
+  /** The app's colocated hooks and scripts (see `colocated.ts`). */
+  readonly colocated?: ColocatedRegistry;
 }
 
 /** What an extension instance may use of its view instance. */

@@ -86,6 +86,8 @@ export class ViewInstance {
     this.components = new Components({
       pushEvent: (event, payload) => this.socket.pushEvent(event, payload),
       sendInfo: (info) => this.#sendInfo(info),
+      reply: (payload) => this.socket.reply(payload),
+      hook: (item) => options.app.colocated?.seen(item, options.connected),
     });
     const host = {
       id: options.id,

@@ -6,6 +6,7 @@ import type { ComponentMarker } from '../render/tree.js';
 import type { Template } from '../render/template.js';
 import type { UploadConfigView } from '../uploads/socket-api.js';
 import type { Params } from './params.js';
+import type { Colocated } from '../render/colocated.js';
 import type { StreamConfig, StreamInsertOptions, StreamOptions } from '../render/stream.js';
 import type { LiveViewSocket, SocketAssigns, StreamItem, StreamName, StreamsOf } from './socket.js';
 
@@ -46,6 +47,8 @@ export interface LiveViewDefinition<A extends object = Record<string, unknown>, 
   render(context: RenderContext<A>, meta: RenderMeta): Template;
   /** Runs when the view ends (navigation, disconnect). */
   unmount?(socket: LiveViewSocket<A>): void | Promise<void>;
+  /** Colocated hooks and scripts this view uses ({@link hook}, {@link clientScript}); every page loads them. */
+  readonly hooks?: readonly Colocated[];
 }
 
 const VIEW_BRAND = Symbol.for('inlet.view');
@@ -89,6 +92,8 @@ export interface ComponentSocket<A extends object = Record<string, unknown>> {
   pushEvent(event: string, payload?: Record<string, unknown>): void;
   /** Sends `info` to the parent view's `handleInfo`. */
   sendParent(info: unknown): void;
+  /** Replies to the hook `pushEvent`/`pushEventTo` that triggered this `handleEvent`. */
+  reply(payload: Record<string, unknown>): void;
 }
 
 /** A stateful component's callbacks. */
@@ -99,6 +104,8 @@ export interface LiveComponentDefinition<A extends object = Record<string, unkno
   update?(props: P, socket: ComponentSocket<A>): void;
   /** Handles events sent with `phx-target` pointing at this component. */
   handleEvent?(event: LiveEvent, socket: ComponentSocket<A>): void | Promise<void>;
+  /** Colocated hooks and scripts this component uses. */
+  readonly hooks?: readonly Colocated[];
   /** Must return a template with exactly one root element. `meta.myself` is the value for `phx-target`. */
   render(context: Readonly<A & { streams: StreamsOf<A> }>, meta: { readonly myself: number }): Template;
 }

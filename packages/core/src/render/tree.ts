@@ -5,6 +5,7 @@
  */
 import { InletError } from '../errors.js';
 import { escapeHtml } from './escape.js';
+import { ColocatedHook, type Colocated } from './colocated.js';
 import { JS } from './js.js';
 import { StreamRender, type StreamWire } from './stream.js';
 import { Repeat, SafeHtml, Template } from './template.js';
@@ -53,6 +54,8 @@ export interface RenderContext {
   component?(marker: ComponentMarker): number;
   /** Told about every stream list rendered, so its entries can be released after sending. */
   stream?(list: RList): void;
+  /** Told about every colocated hook a template names (the app bundles them). */
+  hook?(hook: Colocated): void;
 }
 
 /** Statics used for lists whose items do not share one template. */
@@ -88,6 +91,10 @@ function toDyn(value: unknown, ctx: RenderContext): Dyn {
       if (value instanceof Template) return renderTemplate(value, ctx);
       if (value instanceof SafeHtml) return value.value;
       if (value instanceof JS) return escapeHtml(value.toString());
+      if (value instanceof ColocatedHook) {
+        ctx.hook?.(value);
+        return escapeHtml(value.name);
+      }
       if (Array.isArray(value)) return listOf(value, undefined, ctx);
       if (value instanceof StreamRender) return streamList(value, ctx);
       if (value instanceof Repeat) {

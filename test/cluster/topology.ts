@@ -90,7 +90,6 @@ function startNode(name: string, port: number, env: Record<string, string>): Clu
 
 function haproxyConfig(port: number, nodes: readonly ClusterNode[]): string {
   return `global
-  maxconn 4000
 defaults
   mode http
   timeout connect 1s

@@ -10,7 +10,8 @@
 // Prints, per setup: wall time, aggregate MiB/s, and the CPU seconds each kind
 // of process used (nodes, proxy, clients, redis) over the run, so the bound is
 // visible: on 2 cores, when the CPU seconds summed over processes approach
-// 2 x wall time, the machine's cores are the limit, not the topology.
+// 2 x wall time, the machine's cores are the limit, not the topology. The CPU
+// seconds per GiB give the ceiling an idle machine would reach: cores / cost.
 import { spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -80,9 +81,13 @@ async function setup(label, nodes, direct) {
     const rate = mib / (out.wallMs / 1000);
     const cpu = Object.entries(out.cpu).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
     const cpuSum = Object.values(out.cpu).reduce((a, b) => a + b, 0);
+    // CPU seconds per GiB moved, and the rate that would saturate every core of this machine with them.
+    const cpuPerGiB = cpuSum / (mib / 1024);
+    const ceiling = (cpus().length / cpuPerGiB) * 1024;
     console.log(
       `${label.padEnd(30)} ${(out.wallMs / 1000).toFixed(2)} s  ${rate.toFixed(0).padStart(4)} MiB/s  sha256 ${ok}/${FILES}` +
-        `${failed.length ? `  FAILED ${failed.length}: ${failed[0].error}` : ''}  cpu-s: ${cpu} (sum ${cpuSum.toFixed(1)} = ${(cpuSum / (out.wallMs / 1000)).toFixed(2)} cores)`,
+        `${failed.length ? `  FAILED ${failed.length}: ${failed[0].error}` : ''}  cpu-s: ${cpu} (sum ${cpuSum.toFixed(1)} = ${(cpuSum / (out.wallMs / 1000)).toFixed(2)} cores)` +
+        `  ${cpuPerGiB.toFixed(1)} cpu-s/GiB -> CPU ceiling on ${cpus().length} cores ${ceiling.toFixed(0)} MiB/s`,
     );
     return rate;
   } finally {

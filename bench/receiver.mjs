@@ -209,7 +209,7 @@ async function plainHttpCase(dir, source, sourceSha, size, chunk, mode) {
 }
 
 async function diskCase(receiver, dir, source, sourceSha, size, chunk, client) {
-  const store = new receiver.DiskChunkStore({ dir: join(dir, 'received') });
+  const store = new receiver.DiskStore({ dir: join(dir, 'received'), fsync: true });
   const { ms, meta } = await viaReceiver(receiver, store, source, size, chunk, client);
   await verify(meta.path, sourceSha);
   await rm(meta.path);

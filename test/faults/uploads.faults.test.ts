@@ -33,7 +33,7 @@ import { createLiveView, html, live_file_input } from 'inletjs';
 import { createServer, type InletServer } from 'inletjs/node';
 import { afterAll, beforeAll, describe as suite, expect, it } from 'vitest';
 import { exampleOptions } from '../../examples/app.js';
-import { DiskChunkStore, TransientStoreError, type ChunkBody, type ChunkStore, type ChunkStoreSession } from '../../packages/core/src/uploads/receiver/index.js';
+import { DiskStore, TransientStoreError, type ChunkBody, type UploadStore, type UploadRecord } from 'inletjs';
 import { startChild, type ChildServer } from './child.js';
 import { count, describe, eventually, inline, LiveClient, LONG, mib, prng, rss, sha, sleep, table, walk } from './support.js';
 // A plain JS module, shared with the child server.
@@ -83,17 +83,18 @@ const log = (m: string, e?: unknown): void => {
 };
 
 /** A receiver store whose behaviour the client picks through the declared content type. */
-class FaultyStore implements ChunkStore {
-  readonly inner: DiskChunkStore;
+class FaultyStore implements UploadStore {
+  readonly inner: DiskStore;
+  readonly capabilities = new Set(['partial'] as const);
   readonly #writes = new Map<string, number>();
 
   constructor(dir: string) {
-    this.inner = new DiskChunkStore({ dir });
+    this.inner = new DiskStore({ dir });
   }
-  create(s: ChunkStoreSession): Promise<void> {
+  create(s: UploadRecord): Promise<void> {
     return this.inner.create(s);
   }
-  async write(s: ChunkStoreSession, offset: number, chunk: ChunkBody): Promise<number> {
+  async write(s: UploadRecord, offset: number, chunk: ChunkBody): Promise<number> {
     const n = (this.#writes.get(s.id) ?? 0) + 1;
     this.#writes.set(s.id, n);
     const m = /^x-inlet\/(transient|permanent)-(\d+)$/.exec(s.contentType ?? '');
@@ -109,11 +110,11 @@ class FaultyStore implements ChunkStore {
     }
     return this.inner.write(s, offset, chunk);
   }
-  complete(s: ChunkStoreSession): Promise<Record<string, unknown>> {
+  complete(s: UploadRecord): Promise<Record<string, unknown>> {
     this.#writes.delete(s.id);
     return this.inner.complete(s);
   }
-  abort(s: ChunkStoreSession): Promise<void> {
+  abort(s: UploadRecord): Promise<void> {
     this.#writes.delete(s.id);
     return this.inner.abort(s);
   }

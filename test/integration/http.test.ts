@@ -58,7 +58,7 @@ beforeAll(async () => {
   await writeFile(join(root, 'public', 'notes.md'), '# notes\n');
   await writeFile(join(root, 'public', '.secret'), 'hidden');
   await writeFile(join(root, 'assets', 'app.3f9a.css'), 'body{}');
-  const failing = { create: async () => Promise.reject(new Error('disk on fire')), write: async () => 0, complete: async () => ({}), abort: async () => undefined };
+  const failing = { capabilities: new Set<never>(), create: async () => Promise.reject(new Error('disk on fire')), write: async () => 0, complete: async () => ({}), abort: async () => undefined };
   server = createServer({
     routes: { '/': Home },
     staticDirs: [join(root, 'public'), { root: join(root, 'assets'), path: '/assets', maxAgeMs: 365 * 24 * 3600_000, immutable: true }],

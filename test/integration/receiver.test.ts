@@ -13,16 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DiskChunkStore,
   SessionRegistry,
-  TransientStoreError,
   createReceiverHandler,
-  type ChunkBody,
-  type ChunkStore,
-  type ChunkStoreSession,
   type ReceiverHandlerOptions,
   type SessionRegistryOptions,
 } from '../../packages/core/src/uploads/receiver/index.js';
+import { DiskStore, TransientStoreError, type ChunkBody, type UploadRecord, type UploadStore } from 'inletjs';
 
 const KiB = 1024;
 const entry = { viewId: 'phx-F1', confRef: '0', entryRef: '0' };
@@ -32,19 +28,20 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const asBody = (b: Buffer): Uint8Array<ArrayBuffer> => new Uint8Array(b);
 
 /** Wraps the disk store to inject faults and delays, and to count writes. */
-class FaultyStore implements ChunkStore {
-  readonly inner: DiskChunkStore;
+class FaultyStore implements UploadStore {
+  readonly inner: DiskStore;
+  readonly capabilities = new Set(['partial'] as const);
   transientWrites = 0;
   writeDelayMs = 0;
   writes = 0;
 
   constructor(dir: string) {
-    this.inner = new DiskChunkStore({ dir });
+    this.inner = new DiskStore({ dir });
   }
-  create(s: ChunkStoreSession): Promise<void> {
+  create(s: UploadRecord): Promise<void> {
     return this.inner.create(s);
   }
-  async write(s: ChunkStoreSession, offset: number, chunk: ChunkBody): Promise<number> {
+  async write(s: UploadRecord, offset: number, chunk: ChunkBody): Promise<number> {
     this.writes += 1;
     if (this.writeDelayMs) await sleep(this.writeDelayMs);
     if (this.transientWrites > 0) {
@@ -53,10 +50,10 @@ class FaultyStore implements ChunkStore {
     }
     return this.inner.write(s, offset, chunk);
   }
-  complete(s: ChunkStoreSession): Promise<Record<string, unknown>> {
+  complete(s: UploadRecord): Promise<Record<string, unknown>> {
     return this.inner.complete(s);
   }
-  abort(s: ChunkStoreSession): Promise<void> {
+  abort(s: UploadRecord): Promise<void> {
     return this.inner.abort(s);
   }
 }
@@ -511,7 +508,7 @@ describe('receiver over HTTP: concurrency, faults, expiry, CORS', () => {
   });
 
   it('the sweeper expires an abandoned upload, removes its partial file and reports it', async () => {
-    const r = await rig({ ttlMs: 60, sweepIntervalMs: 20 });
+    const r = await rig({ ttlMs: 400, sweepIntervalMs: 50 });
     const file = randomBytes(100);
     const { url, id } = r.mint();
     const expired = new Promise<string>((resolve) => r.registry.onError((s, reason) => s.id === id && resolve(reason)));

@@ -8,11 +8,8 @@ import { createServer, request, type Server } from 'node:http';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3MultipartStore, type S3UploadMeta } from '../../packages/s3/src/index.js';
-import {
-  SessionRegistry,
-  createReceiverHandler,
-  type ChunkStore,
-} from '../../packages/core/src/uploads/receiver/index.js';
+import { SessionRegistry, createReceiverHandler } from '../../packages/core/src/uploads/receiver/index.js';
+import type { UploadStore } from 'inletjs';
 import { RGW_SKIP_MESSAGE, disposeS3TestEnv, getS3TestEnv, s3TestClient, type S3TestEnv } from '../support/rgw.js';
 
 const MiB = 1024 * 1024;
@@ -31,8 +28,8 @@ beforeAll(async () => {
   env = await getS3TestEnv();
   if (!env) return;
   client = s3TestClient(env);
-  // The S3 store satisfies the receiver's ChunkStore interface structurally.
-  const store: ChunkStore = new S3MultipartStore({ client, bucket: env.bucket, keyPrefix: 'received/' });
+  // The S3 store satisfies the receiver's UploadStore interface structurally.
+  const store: UploadStore = new S3MultipartStore({ client, bucket: env.bucket, keyPrefix: 'received/' });
   registry = new SessionRegistry({ store, sweepIntervalMs: 0 });
   registry.onComplete((session, meta) => completed.set(session.id, meta as S3UploadMeta));
   const receive = createReceiverHandler(registry);

@@ -49,7 +49,7 @@ describe('S3MultipartStore against radosgw', () => {
     const { env: e, client: c } = s3();
     const store = new S3MultipartStore({ client: c, bucket: e.bucket });
     const data = randomBytes(12 * MiB);
-    const session = { id: 'twelve', total: data.length, contentType: 'video/mp4' };
+    const session = { id: 'twelve', size: data.length, contentType: 'video/mp4' };
     await store.create(session);
     let offset = 0;
     while (offset < data.length) {
@@ -71,7 +71,7 @@ describe('S3MultipartStore against radosgw', () => {
     ctx.skip(env === null, RGW_SKIP_MESSAGE);
     const { env: e, client: c } = s3();
     const store = new S3MultipartStore({ client: c, bucket: e.bucket });
-    const session = { id: 'aborted', total: 12 * MiB, contentType: undefined };
+    const session = { id: 'aborted', size: 12 * MiB, contentType: undefined };
     await store.create(session);
     await store.write(session, 0, chunk(randomBytes(5 * MiB)));
     await store.abort(session);
@@ -85,7 +85,7 @@ describe('S3MultipartStore against radosgw', () => {
     ctx.skip(env === null, RGW_SKIP_MESSAGE);
     const { env: e, client: c } = s3();
     const store = new S3MultipartStore({ client: c, bucket: e.bucket });
-    const session = { id: 'empty', total: 0, contentType: 'text/plain' };
+    const session = { id: 'empty', size: 0, contentType: 'text/plain' };
     await store.create(session);
     expect(await store.complete(session)).toMatchObject({ key: 'uploads/empty', size: 0 });
     const head = await c.send(new HeadObjectCommand({ Bucket: e.bucket, Key: 'uploads/empty' }));
@@ -97,7 +97,7 @@ describe('S3MultipartStore against radosgw', () => {
   it('a missing bucket is a permanent failure, not a transient one', async (ctx) => {
     ctx.skip(env === null, RGW_SKIP_MESSAGE);
     const store = new S3MultipartStore({ client: s3().client, bucket: 'inlet-no-such-bucket' });
-    const failure = await store.create({ id: 'x', total: 1, contentType: undefined }).catch((error: unknown) => error);
+    const failure = await store.create({ id: 'x', size: 1, contentType: undefined }).catch((error: unknown) => error);
     expect(failure).toMatchObject({ name: 'NoSuchBucket' });
     expect((failure as { transient?: boolean }).transient).toBeUndefined();
   });

@@ -17,6 +17,7 @@
  * beforeAll(async () => { env = await getS3TestEnv(); });
  * it('stores', async (ctx) => { ctx.skip(env === null, RGW_SKIP_MESSAGE); … });
  */
+import { afterAll, beforeAll } from 'vitest';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, constants } from 'node:fs/promises';
@@ -129,6 +130,44 @@ export async function disposeS3TestEnv(env: S3TestEnv | null): Promise<void> {
   } finally {
     client.destroy();
   }
+}
+
+/** A test file's S3 bucket and client, set up by {@link useS3TestEnv}. */
+export interface S3TestFixture {
+  /** The bucket and client, or `null` when no gateway is available (skip with {@link RGW_SKIP_MESSAGE}). */
+  current(): { env: S3TestEnv; client: S3Client } | null;
+  /** The bucket and client; throws when there is no gateway. */
+  get(): { env: S3TestEnv; client: S3Client };
+}
+
+/**
+ * Registers `beforeAll`/`afterAll` hooks that create a fresh bucket and a
+ * client for the enclosing suite, and empty and delete them afterwards.
+ *
+ * @example
+ * const s3 = useS3TestEnv()
+ * it('stores', async (ctx) => { ctx.skip(s3.current() === null, RGW_SKIP_MESSAGE); const { env, client } = s3.get() })
+ */
+export function useS3TestEnv(): S3TestFixture {
+  let env: S3TestEnv | null = null;
+  let client: S3Client | undefined;
+  beforeAll(async () => {
+    env = await getS3TestEnv();
+    if (env) client = s3TestClient(env);
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await disposeS3TestEnv(env);
+  });
+  const current = () => (env && client ? { env, client } : null);
+  return {
+    current,
+    get() {
+      const found = current();
+      if (!found) throw new Error('no S3 test env');
+      return found;
+    },
+  };
 }
 
 async function findGateway(): Promise<Gateway | null> {

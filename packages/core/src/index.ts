@@ -93,7 +93,22 @@ export {
   autoChunkTimeout,
 } from './uploads/config.js';
 export { chunkedUpload, DEFAULT_CHUNKED_CHUNK_KIB, type ChunkedUploadOptions } from './uploads/chunked.js';
-export { TransientStoreError, type ChunkStore, type ChunkStoreSession, type ChunkBody } from './uploads/receiver/store.js';
+export {
+  TransientStoreError,
+  StoreOffsetError,
+  STORE_CAPABILITIES,
+  chunkFromBuffer,
+  readChunk,
+  isTransientStoreError,
+  storeCan,
+  type UploadStore,
+  type UploadRecord,
+  type StoredUpload,
+  type StoreCapability,
+  type ChunkBody,
+} from './uploads/store.js';
+export { DiskStore, DISK_WRITE_BATCH_BYTES, type DiskStoreOptions, type DiskUploadMeta } from './uploads/disk-store.js';
+export { MemoryStore, DEFAULT_MEMORY_STORE_BYTES, type MemoryStoreOptions } from './uploads/memory-store.js';
 export { InletOptionError } from './options.js';
 export {
   createLogger,
@@ -129,7 +144,7 @@ export {
   type UploadChange,
   type UploadLocker,
   type UploadPart,
-  type UploadRecord,
+  type UploadStateRecord,
   type UploadState,
   type UploadStateStore,
 } from './uploads/cluster/index.js';

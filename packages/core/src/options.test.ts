@@ -57,7 +57,7 @@ describe('createServer options', () => {
     [{ compress: { level: 11 } }, 'compress', /threshold/],
     [{ receiver: { ttlMs: -1 } }, 'receiver.ttlMs', /-1/],
     [{ receiver: { basePath: 'uploads/' } }, 'receiver.basePath', /path/],
-    [{ receiver: { store: {} } }, 'receiver.store', /ChunkStore/],
+    [{ receiver: { store: {} } }, 'receiver.store', /UploadStore/],
     [{ receiver: { maxChunkBytes: 0 } }, 'receiver.maxChunkBytes', /0/],
     [{ receiver: { allowOrigin: 'example.com' } }, 'receiver.allowOrigin', /origin/],
     [{ receiver: 'on' }, 'receiver', /object/],
@@ -79,7 +79,7 @@ describe('createServer options', () => {
 
 
   it('accepts every documented option with a good value', () => {
-    const store = { create: async () => undefined, write: async () => 0, complete: async () => ({}), abort: async () => undefined };
+    const store = { capabilities: new Set<never>(), create: async () => undefined, write: async () => 0, complete: async () => ({}), abort: async () => undefined };
     server = createServer({
       routes,
       secret: 's'.repeat(32),

@@ -16,7 +16,7 @@ import {
   type ReadOptions,
   type UploadChange,
   type UploadPart,
-  type UploadRecord,
+  type UploadStateRecord,
   type UploadState,
   type UploadStateStore,
 } from 'inletjs';
@@ -121,7 +121,7 @@ export class RedisUploadStateStore implements UploadStateStore {
     return created === 1;
   }
 
-  async get(id: string, options: ReadOptions = {}): Promise<UploadRecord | undefined> {
+  async get(id: string, options: ReadOptions = {}): Promise<UploadStateRecord | undefined> {
     const k = this.#keys(id);
     const [fields, count, parts] = await Promise.all([
       this.#client.hGetAll(k.rec),
@@ -209,8 +209,8 @@ export class RedisUploadStateStore implements UploadStateStore {
   }
 }
 
-function toRecord(f: Record<string, string>, partCount: number, parts: string[] | undefined): UploadRecord {
-  const record: UploadRecord = {
+function toRecord(f: Record<string, string>, partCount: number, parts: string[] | undefined): UploadStateRecord {
+  const record: UploadStateRecord = {
     id: f.id ?? '',
     state: (f.state ?? 'open') as UploadState,
     offset: Number(f.offset ?? 0),

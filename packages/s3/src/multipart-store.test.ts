@@ -74,7 +74,7 @@ function setup() {
   return { fake, store };
 }
 
-const session = (total: number): S3ChunkSession => ({ id: 'sess-1', total, contentType: 'video/mp4' });
+const session = (size: number): S3ChunkSession => ({ id: 'sess-1', size, contentType: 'video/mp4' });
 
 describe('S3MultipartStore', () => {
   it('sends chunk i as part i + 1 and completes with the parts in order', async () => {

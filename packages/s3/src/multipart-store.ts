@@ -1,9 +1,10 @@
 /**
- * A chunk store for Inlet's built-in upload receiver that writes each chunk
- * as one S3 multipart part: chunk i becomes part i + 1, the last chunk
- * completes the upload, expiry or cancellation aborts it.
+ * An upload store that writes each chunk as one S3 multipart part: chunk i
+ * becomes part i + 1, completion completes the multipart upload, expiry or
+ * cancellation aborts it. It serves the chunked HTTP receiver and socket
+ * uploads alike.
  *
- * It matches the receiver's `ChunkStore` interface structurally, so this
+ * It implements `inletjs`'s `UploadStore` contract structurally, so this
  * package does not depend on `inletjs`.
  */
 import {
@@ -26,14 +27,14 @@ export const DEFAULT_MAX_PART_BYTES = 64 * 1024 * 1024;
 /** Key prefix of uploaded objects by default. */
 export const DEFAULT_KEY_PREFIX = 'uploads/';
 
-/** What the receiver tells a store about a session (structurally the same as `inletjs`'s `ChunkStoreSession`). */
+/** What a store is told about an upload (structurally `inletjs`'s `UploadRecord`). */
 export interface S3ChunkSession {
   readonly id: string;
-  readonly total: number;
-  readonly contentType: string | undefined;
+  readonly size: number;
+  readonly contentType?: string | undefined;
 }
 
-/** The bytes of one write (structurally the same as `inletjs`'s `ChunkBody`). */
+/** The bytes of one write (structurally `inletjs`'s `ChunkBody`). */
 export interface S3ChunkBody extends AsyncIterable<Uint8Array> {
   readonly length: number;
 }
@@ -81,7 +82,7 @@ export interface S3UploadMeta extends Record<string, unknown> {
 interface UploadState {
   readonly key: string;
   readonly uploadId: string;
-  readonly parts: CompletedPart[];
+  readonly parts: (CompletedPart & { size: number })[];
 }
 
 /**
@@ -103,6 +104,12 @@ interface UploadState {
  * sessions.onComplete((s, meta) => console.log(meta.key, meta.etag));
  */
 export class S3MultipartStore {
+  /** `UploadStore` capabilities: a short chunk is dropped whole (no `partial`), and uploads are visible to every node. */
+  readonly capabilities: ReadonlySet<'shared'> = new Set(['shared'] as const);
+  /** Every part but the last must be at least this large. */
+  readonly minWriteBytes = S3_MIN_PART_BYTES;
+  /** Each chunk is held in memory while it is sent as one part. */
+  readonly maxWriteBytes: number;
   readonly bucket: string;
   readonly #client: S3Client;
   readonly #key: (session: S3ChunkSession) => string;
@@ -118,6 +125,7 @@ export class S3MultipartStore {
     if (!Number.isSafeInteger(this.#maxPartBytes) || this.#maxPartBytes < S3_MIN_PART_BYTES) {
       throw new RangeError(`S3MultipartStore: maxPartBytes must be an integer >= ${S3_MIN_PART_BYTES}`);
     }
+    this.maxWriteBytes = this.#maxPartBytes;
   }
 
   /** Refuses chunks S3 could not take as a part, before their body is read. */
@@ -125,7 +133,7 @@ export class S3MultipartStore {
     if (length > this.#maxPartBytes) {
       return `chunk of ${length} bytes exceeds this store's ${this.#maxPartBytes}-byte part limit; use smaller chunks`;
     }
-    const last = offset + length >= session.total;
+    const last = offset + length >= session.size;
     if (!last && length < S3_MIN_PART_BYTES) {
       return (
         `S3 multipart parts must be at least ${S3_MIN_PART_BYTES} bytes (5 MiB) except the last; ` +
@@ -137,17 +145,21 @@ export class S3MultipartStore {
     return undefined;
   }
 
-  async create(session: S3ChunkSession): Promise<void> {
+  async create(session: S3ChunkSession, signal?: AbortSignal): Promise<void> {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(session.id)) throw new RangeError(`unsafe upload id: ${JSON.stringify(session.id).slice(0, 140)}`);
     const key = this.#key(session);
     const command = new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ...contentType(session) });
-    const out = await this.#send(() => this.#client.send(command));
+    const out = await this.#send(() => this.#client.send(command, { abortSignal: signal }));
     if (!out.UploadId) throw new Error(`CreateMultipartUpload for ${key} returned no UploadId`);
     this.#uploads.set(session.id, { key, uploadId: out.UploadId, parts: [] });
   }
 
-  async write(session: S3ChunkSession, offset: number, chunk: S3ChunkBody): Promise<number> {
+  async write(session: S3ChunkSession, offset: number, chunk: S3ChunkBody, signal?: AbortSignal): Promise<number> {
     const upload = this.#upload(session);
+    const held = upload.parts.reduce((n, p) => n + p.size, 0);
+    if (offset !== held) throw new Error(`write to ${session.id} at offset ${offset}, but ${held} bytes are stored`);
     const bytes = await readWhole(chunk);
+    signal?.throwIfAborted();
     if (bytes.length < chunk.length) return offset; // short body: keep nothing, the client resends the chunk
     const partNumber = upload.parts.length + 1;
     const command = new UploadPartCommand({
@@ -158,30 +170,32 @@ export class S3MultipartStore {
       Body: bytes,
       ContentLength: bytes.length,
     });
-    const out = await this.#send(() => this.#client.send(command));
+    const out = await this.#send(() => this.#client.send(command, { abortSignal: signal }));
     if (!out.ETag) throw new Error(`UploadPart ${partNumber} of ${upload.key} returned no ETag`);
-    upload.parts.push({ PartNumber: partNumber, ETag: out.ETag });
+    upload.parts.push({ PartNumber: partNumber, ETag: out.ETag, size: bytes.length });
     return offset + bytes.length;
   }
 
-  async complete(session: S3ChunkSession): Promise<S3UploadMeta> {
+  async complete(session: S3ChunkSession, signal?: AbortSignal): Promise<S3UploadMeta> {
     const upload = this.#upload(session);
+    const held = upload.parts.reduce((n, p) => n + p.size, 0);
+    if (held !== session.size) throw new Error(`upload ${session.id} holds ${held} bytes, expected ${session.size}`);
     const { bucket } = this;
     const { key } = upload;
     let etag: string | undefined;
     if (upload.parts.length === 0) {
       // A multipart upload needs at least one part, so an empty file is a plain PutObject.
       const put = new PutObjectCommand({ Bucket: bucket, Key: key, Body: new Uint8Array(0), ...contentType(session) });
-      etag = (await this.#send(() => this.#client.send(put))).ETag;
+      etag = (await this.#send(() => this.#client.send(put, { abortSignal: signal }))).ETag;
       await this.abort(session).catch(() => undefined);
     } else {
       const command = new CompleteMultipartUploadCommand({
         Bucket: bucket,
         Key: key,
         UploadId: upload.uploadId,
-        MultipartUpload: { Parts: upload.parts },
+        MultipartUpload: { Parts: upload.parts.map(({ PartNumber, ETag }) => ({ PartNumber, ETag })) },
       });
-      etag = (await this.#send(() => this.#client.send(command))).ETag;
+      etag = (await this.#send(() => this.#client.send(command, { abortSignal: signal }))).ETag;
       this.#uploads.delete(session.id);
       if (!etag) {
         // radosgw 16 answers Complete with an empty ETag; HeadObject has the real one.
@@ -193,7 +207,7 @@ export class S3MultipartStore {
         );
       }
     }
-    return { bucket, key, etag: etag || undefined, size: session.total };
+    return { bucket, key, etag: etag || undefined, size: session.size };
   }
 
   async abort(session: S3ChunkSession): Promise<void> {

@@ -19,10 +19,10 @@ import type { LiveView, Session } from '../live/view.js';
 import { logFunction, resolveLogger, type Logger, type LogFunction, type LoggerOption } from '../logger.js';
 import { ReceiverLink } from '../uploads/chunked.js';
 import { uploadChannelKind, uploadsExtension } from '../uploads/extension.js';
-import { DiskChunkStore } from '../uploads/receiver/disk-store.js';
+import { DiskStore } from '../uploads/disk-store.js';
 import { createReceiverHandler, type ReceiverHandlerOptions } from '../uploads/receiver/http.js';
 import { SessionRegistry } from '../uploads/receiver/sessions.js';
-import type { ChunkStore } from '../uploads/receiver/store.js';
+import type { UploadStore } from '../uploads/store.js';
 import { createUploadDir, defaultUploadTmpBase, sweepStaleUploadDirs, uploadDirPath } from '../uploads/tmp-dir.js';
 import { isSecureRequest, requestHost, type TrustProxy } from './cookies.js';
 import type { Schema } from '../options.js';
@@ -85,7 +85,7 @@ export interface InletOptions {
   /** The built-in resumable chunk receiver (`chunkedUpload()`). */
   readonly receiver?: {
     /** Default store. Default: local disk inside the upload temp folder. */
-    readonly store?: ChunkStore;
+    readonly store?: UploadStore;
     /** Path prefix. Default `/_inlet/uploads`. */
     readonly basePath?: string;
     /** Idle session lifetime in ms. Default 15 minutes. */
@@ -225,8 +225,9 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
   const uploadDirName = uploadDirPath(uploadBase);
   let uploadDir: Promise<string> | undefined;
   const ensureUploadDir = () => (uploadDir ??= createUploadDir(uploadBase, uploadDirName));
+  let socketStore: Promise<DiskStore> | undefined;
   const registry = new SessionRegistry({
-    store: options.receiver?.store ?? new DiskChunkStore({ dir: join(uploadDirName, 'receiver') }),
+    store: options.receiver?.store ?? new DiskStore({ dir: join(uploadDirName, 'receiver'), fsync: true }),
     ...(options.receiver?.basePath ? { basePath: options.receiver.basePath } : {}),
     ...(options.receiver?.ttlMs !== undefined ? { ttlMs: options.receiver.ttlMs } : {}),
     ...(options.receiver?.sweepIntervalMs !== undefined ? { sweepIntervalMs: options.receiver.sweepIntervalMs } : {}),
@@ -250,7 +251,7 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
     log: logFunction(logger),
     extensions: [
       uploadsExtension({
-        tmpDir: ensureUploadDir,
+        defaultStore: () => (socketStore ??= ensureUploadDir().then((dir) => new DiskStore({ dir }))),
         maxUploadChannels: options.maxUploadChannels,
         ...(options.uploadTokenTtlMs !== undefined ? { tokenTtlMs: options.uploadTokenTtlMs } : {}),
         receiver: new ReceiverLink(registry),

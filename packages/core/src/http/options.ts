@@ -5,7 +5,7 @@
  */
 import { LOG_LEVELS } from '../logger.js';
 import { ColocatedHook, ColocatedScript } from '../render/colocated.js';
-import { chunkStoreCheck } from '../uploads/chunked.js';
+import { uploadStoreCheck } from '../uploads/store.js';
 import {
   boolean,
   checkOptions,
@@ -85,7 +85,7 @@ export const INLET_OPTIONS_SCHEMA: Schema = {
   trustProxy: either('true, false, or a list of proxy IP addresses', boolean, list(string())),
   compress: either('true, false, or { threshold?, level? }', boolean, object({ threshold: integer(0), level: integer(0, 9) })),
   receiver: object({
-    store: chunkStoreCheck,
+    store: uploadStoreCheck,
     basePath: string(/^\/[A-Za-z0-9._~\-/]*[A-Za-z0-9._~-]$/, 'a path like "/_inlet/uploads" (no trailing "/")'),
     ttlMs: ms,
     sweepIntervalMs: integer(0, MAX_TIMER_MS),

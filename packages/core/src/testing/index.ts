@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import type { LiveView } from '../live/view.js';
 import { Connection, type WebSocketLike } from '../protocol/connection.js';
 import { encodeBinaryPush } from '../protocol/frames.js';
+import { DiskStore } from '../uploads/disk-store.js';
 import { uploadChannelKind, uploadsExtension } from '../uploads/extension.js';
 import { createUploadDir } from '../uploads/tmp-dir.js';
 import { fill, mergeDiff, resolveTemplates, toHtml } from './merge.js';
@@ -349,7 +350,7 @@ export async function mountLive(
   path: string,
   options: MountOptions = {},
 ): Promise<LiveTestView> {
-  let dir: Promise<string> | undefined;
+  let store: Promise<DiskStore> | undefined;
   const serverErrors: ServerError[] = [];
   const log = capture(serverErrors, options.logger);
   const app =
@@ -358,7 +359,7 @@ export async function mountLive(
     routes: config.routes,
     secret: options.secret ?? 'inlet-testing-secret-0123456789abcdef',
     clientPath: '/inlet/inlet-client.js',
-    extensions: [uploadsExtension({ tmpDir: () => (dir ??= createUploadDir(options.uploadTmpDir)) })],
+    extensions: [uploadsExtension({ defaultStore: () => (store ??= createUploadDir(options.uploadTmpDir).then((dir) => new DiskStore({ dir }))) })],
     channels: [uploadChannelKind],
     log,
   });
@@ -392,3 +393,4 @@ export async function mountLive(
 }
 
 export { writerConformanceCases, type WriterUnderTest, type ConformanceCase } from './writer-conformance.js';
+export { storeConformanceCases, type StoreUnderTest } from './store-conformance.js';

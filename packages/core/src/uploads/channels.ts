@@ -8,7 +8,7 @@ import type { EntryState } from './config.js';
 import { autoChunkSize, autoChunkTimeout } from './config.js';
 import { UPLOAD_REASONS } from './reasons.js';
 import type { ConfigState } from './state.js';
-import type { UploadWriter } from './writer.js';
+import type { UploadRecord, UploadStore } from './store.js';
 
 /** Default most upload channels one view may hold at once. */
 export const DEFAULT_MAX_UPLOAD_CHANNELS = 50;
@@ -35,15 +35,21 @@ export interface ChunkLimits {
 
 /** An open upload channel, as the manager sees it. */
 export interface ChannelHandle {
-  /** Closes the channel (client gets phx_close) and cancels its writer unless done. */
+  /** Closes the channel (client gets phx_close) and aborts its stored upload unless complete. */
   close(): Promise<void>;
+}
+
+/** Where one entry's bytes go: a store and the upload's record in it. */
+export interface StoredEntry {
+  readonly store: UploadStore;
+  readonly record: UploadRecord;
 }
 
 interface ChannelRuntime {
   channel?: ChannelHandle;
-  /** A join holds the entry's channel slot while its writer opens. */
+  /** A join holds the entry's channel slot while its store upload is created. */
   joining?: boolean;
-  writer?: UploadWriter;
+  stored?: StoredEntry;
 }
 
 /** The channels of one view's entries. */
@@ -89,8 +95,8 @@ export class ChannelSlots {
   }
 
   /** Binds a joined channel to the entry whose slot {@link reserve} reserved. */
-  attach(entry: EntryState, channel: ChannelHandle, writer: UploadWriter): void {
-    this.#runtime.set(entry, { ...this.#runtime.get(entry), channel, writer, joining: false });
+  attach(entry: EntryState, channel: ChannelHandle, stored: StoredEntry): void {
+    this.#runtime.set(entry, { ...this.#runtime.get(entry), channel, stored, joining: false });
   }
 
   /** Gives back a slot reserved for a join that failed. */
@@ -114,7 +120,7 @@ export class ChannelSlots {
     return this.#runtime.get(entry)?.channel;
   }
 
-  writer(entry: EntryState): UploadWriter | undefined {
-    return this.#runtime.get(entry)?.writer;
+  stored(entry: EntryState): StoredEntry | undefined {
+    return this.#runtime.get(entry)?.stored;
   }
 }

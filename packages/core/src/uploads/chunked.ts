@@ -4,8 +4,8 @@
  * `UpChunk` uploader's metadata. The server, which sees every byte, reports
  * progress and completion to the view itself.
  */
-import { checkOptions, implementing, InletOptionError, integer, string, type Schema } from '../options.js';
-import type { ChunkStore } from './receiver/store.js';
+import { checkOptions, InletOptionError, integer, string, type Schema } from '../options.js';
+import { uploadStoreCheck, type UploadStore } from './store.js';
 import type { SessionRegistry } from './receiver/sessions.js';
 import type { ExternalMeta, UploadEntry } from './socket-api.js';
 
@@ -16,7 +16,7 @@ export interface ChunkedUploadOptions {
   /** Chunk size in KiB, a multiple of 256. Default {@link DEFAULT_CHUNKED_CHUNK_KIB}. */
   readonly chunkSizeKiB?: number;
   /** Where the bytes go. Default: the server's receiver store (local disk). */
-  readonly store?: ChunkStore;
+  readonly store?: UploadStore;
   /** Idle session lifetime. Default: the receiver's. */
   readonly ttlMs?: number;
   /** Client uploader name. Default `'UpChunk'`. */
@@ -32,8 +32,6 @@ const CHUNKED = Symbol.for('inlet.chunkedUpload');
 /** UpChunk's largest chunk, KiB. */
 export const MAX_CHUNKED_CHUNK_KIB = 512_000;
 
-/** The methods every {@link ChunkStore} has, for option checks. */
-export const chunkStoreCheck = implementing('a ChunkStore', 'create', 'write', 'complete', 'abort');
 
 /** What `chunkedUpload` accepts; a bad value throws `INLET_ERR_CONFIG_OPTION` naming the option. */
 export const CHUNKED_UPLOAD_OPTIONS_SCHEMA: Schema = {
@@ -41,7 +39,7 @@ export const CHUNKED_UPLOAD_OPTIONS_SCHEMA: Schema = {
     integer(256, MAX_CHUNKED_CHUNK_KIB)(value, path);
     if ((value as number) % 256 !== 0) throw new InletOptionError(path, `must be a multiple of 256, got ${value as number}.`);
   },
-  store: chunkStoreCheck,
+  store: uploadStoreCheck,
   ttlMs: integer(1),
   uploader: string(),
   attempts: integer(1, 100),

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { boolean, checkOptions, either, func, integer, list, oneOf, string, type Schema } from '../options.js';
+import { uploadStoreCheck } from './store.js';
 import { ENTRY_ERRORS } from './reasons.js';
 import type { UploadConfigOptions, UploadEntry, UploadErrorReason } from './socket-api.js';
 
@@ -87,6 +88,7 @@ export const UPLOAD_OPTIONS_SCHEMA: Schema = {
   autoUpload: boolean,
   progress: func,
   validator: func,
+  store: uploadStoreCheck,
   writer: func,
   external: func,
   sniff: either('true, false or a function', boolean, func),

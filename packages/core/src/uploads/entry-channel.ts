@@ -1,18 +1,19 @@
 /**
  * What both upload channels share (the official uploader's and the Inlet
- * uploader's): the entry's writer with one write outstanding, the chunk
- * timer, sniffing on the first bytes, failures recorded on the entry, and
- * release when the channel ends.
+ * uploader's): the entry's stored upload with one write outstanding, the
+ * server's streaming SHA-256, the chunk timer, sniffing on the first bytes,
+ * failures recorded on the entry, and release when the channel ends.
  */
+import { createHash } from 'node:crypto';
 import type { Channel, ChannelContext, Reply, TerminateReason } from '../protocol/channel.js';
 import { error } from '../protocol/channel.js';
 import type { EntryState } from './config.js';
-import type { ChunkLimits } from './channels.js';
+import type { ChunkLimits, StoredEntry } from './channels.js';
 import type { UploadManager } from './manager.js';
 import { ENTRY_ERRORS, UPLOAD_REASONS } from './reasons.js';
 import { sniffFirstChunk, type SniffOption } from './sniff.js';
 import type { UploadErrorReason } from './socket-api.js';
-import type { CloseReason, UploadWriter } from './writer.js';
+import { chunkFromBuffer } from './store.js';
 
 /** What a channel checks the first bytes against. */
 export interface SniffRules {
@@ -25,26 +26,31 @@ export abstract class EntryChannel implements Channel {
   protected readonly manager: UploadManager;
   protected readonly entry: EntryState;
   protected readonly limits: ChunkLimits;
-  protected readonly writer: UploadWriter;
+  protected readonly stored: StoredEntry;
   readonly #rules: SniffRules;
+  /** The server's SHA-256 of the bytes accepted so far, in order. */
+  readonly #hash = createHash('sha256');
+  /** Aborted when the channel goes away, so a store call under way stops. */
+  readonly #gone = new AbortController();
   #timer?: NodeJS.Timeout;
   #sniffed = false;
   protected closed = false;
-  protected writerClosed = false;
+  /** The stored upload was completed or aborted: no more calls on it. */
+  protected settled = false;
   /**
-   * Write-behind: a chunk is acknowledged while it is being written, so disk
+   * Write-behind: a chunk is acknowledged while it is being written, so store
    * time overlaps the transfer of the next chunk. At most one write is
    * outstanding; its failure is reported on the next chunk or at completion.
    */
   #writing: Promise<void> = Promise.resolve();
   #writeError?: unknown;
 
-  constructor(ctx: ChannelContext, manager: UploadManager, entry: EntryState, limits: ChunkLimits, writer: UploadWriter, rules: SniffRules) {
+  constructor(ctx: ChannelContext, manager: UploadManager, entry: EntryState, limits: ChunkLimits, stored: StoredEntry, rules: SniffRules) {
     this.ctx = ctx;
     this.manager = manager;
     this.entry = entry;
     this.limits = limits;
-    this.writer = writer;
+    this.stored = stored;
     this.#rules = rules;
   }
 
@@ -52,7 +58,7 @@ export abstract class EntryChannel implements Channel {
 
   /** Whether the channel can still take bytes. */
   protected get open(): boolean {
-    return !this.closed && !this.writerClosed;
+    return !this.closed && !this.settled;
   }
 
   /**
@@ -69,16 +75,36 @@ export abstract class EntryChannel implements Channel {
     return error({ reason: refusal.reason });
   }
 
-  /** Queues `data` for writing after the write under way; returns once that one finished. */
-  protected async queueWrite(data: Buffer, after?: (data: Buffer) => void): Promise<void> {
+  /**
+   * Queues `data` (the bytes at `entry.received`) for writing after the write
+   * under way, and hashes it; returns once that earlier write finished. A
+   * store veto refuses the bytes before anything is written.
+   */
+  protected async queueWrite(data: Buffer): Promise<Reply | undefined> {
+    const { store, record } = this.stored;
+    const at = this.entry.received;
+    const veto = store.checkWrite?.(record, at, data.length);
+    if (veto !== undefined) {
+      await this.fail(ENTRY_ERRORS.WRITER_FAILURE, veto);
+      return error({ reason: UPLOAD_REASONS.INVALID_CHUNK });
+    }
     await this.#writing;
-    if (!this.open || this.#writeError !== undefined) return;
-    this.#writing = Promise.resolve()
-      .then(() => this.writer.writeChunk(data))
-      .then(() => after?.(data))
-      .catch((e: unknown) => {
+    if (!this.open || this.#writeError !== undefined) return undefined;
+    this.#hash.update(data);
+    this.#writing = store.write(record, at, chunkFromBuffer(data), this.#gone.signal).then(
+      (next) => {
+        if (next !== at + data.length) this.#writeError = new Error(`the store kept ${next - at} of ${data.length} bytes`);
+      },
+      (e: unknown) => {
         this.#writeError = e;
-      });
+      },
+    );
+    return undefined;
+  }
+
+  /** The SHA-256 (hex) of the bytes accepted so far; the hash goes on. */
+  protected sha256SoFar(): string {
+    return this.#hash.copy().digest('hex');
   }
 
   /** Waits for the write under way. */
@@ -93,36 +119,47 @@ export abstract class EntryChannel implements Channel {
 
   protected async writeFailed(cause: unknown): Promise<Reply> {
     const message = cause instanceof Error ? cause.message : String(cause);
-    this.clearTimer();
-    await this.closeWriter({ error: message }).catch(() => undefined);
-    this.manager.channelFailed(this.entry, ENTRY_ERRORS.WRITER_FAILURE, message);
+    await this.fail(ENTRY_ERRORS.WRITER_FAILURE, message);
     return error({ reason: UPLOAD_REASONS.WRITER_ERROR });
   }
 
-  /** Fails the entry: the writer is closed with the error and the reason recorded on the entry. */
+  /** Fails the entry: the stored upload is aborted and the reason recorded on the entry. */
   protected async fail(reason: UploadErrorReason, message: string): Promise<void> {
     this.clearTimer();
-    await this.closeWriter({ error: message }).catch(() => undefined);
+    await this.abortStored();
     this.manager.channelFailed(this.entry, reason, message);
   }
 
-  /** Closes the writer as done; on failure records it and returns the error reply. */
-  protected async closeDone(): Promise<Reply | undefined> {
+  /**
+   * Completes the stored upload (every byte is written): the entry's meta is
+   * the store's plus the server's SHA-256. On failure records it and returns
+   * the error reply.
+   */
+  protected async completeStored(): Promise<Reply | undefined> {
+    if (this.settled) return error({ reason: UPLOAD_REASONS.DISALLOWED });
+    await this.#writing;
+    if (this.#writeError !== undefined) return this.writeFailed(this.#writeError);
+    // Settled from here on: neither a late abort nor another write may touch the upload.
+    this.settled = true;
+    const { store, record } = this.stored;
     try {
-      await this.closeWriter('done');
+      const meta = await store.complete(record, this.#gone.signal);
+      this.entry.meta = { ...meta, sha256: this.#hash.digest('hex') };
       return undefined;
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       this.manager.channelFailed(this.entry, ENTRY_ERRORS.WRITER_FAILURE, message);
+      await store.abort(record).catch(() => undefined);
       return error({ reason: UPLOAD_REASONS.WRITER_ERROR });
     }
   }
 
-  protected async closeWriter(reason: CloseReason): Promise<void> {
-    if (this.writerClosed) return;
-    this.writerClosed = true;
+  /** Aborts the stored upload once, after the write under way. */
+  protected async abortStored(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
     await this.#writing;
-    await this.writer.close(reason);
+    await this.stored.store.abort(this.stored.record).catch(() => undefined);
   }
 
   protected armTimer(): void {
@@ -158,6 +195,9 @@ export abstract class EntryChannel implements Channel {
     this.closed = true;
     this.clearTimer();
     this.manager.detachChannel(this.entry);
-    if (!this.entry.bytesComplete) await this.closeWriter('cancel').catch(() => undefined);
+    if (!this.entry.bytesComplete) {
+      this.#gone.abort(new Error('upload channel closed'));
+      await this.abortStored();
+    }
   }
 }

@@ -5,7 +5,6 @@
  * from the offset the reply names. After the last byte the client's SHA-256
  * of the whole file is compared with the server's streaming hash.
  */
-import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { error, ok, type Reply } from '../protocol/channel.js';
 import { EntryChannel } from './entry-channel.js';
@@ -18,7 +17,6 @@ import {
   parseInletChunk,
 } from './inlet-wire.js';
 import { ENTRY_ERRORS, UPLOAD_REASONS } from './reasons.js';
-import { TmpFileWriter } from './writer.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -30,12 +28,9 @@ export function isInletJoin(payload: Record<string, unknown>): boolean {
 export class InletUploadChannel extends EntryChannel {
   /** Refused chunks since the last accepted one. */
   #refusals = 0;
-  /** The server's own hash, unless the writer keeps one (the default temp-file writer does). */
-  #hash?: Hash;
 
   /** The join reply: where to start, and the window. */
   joinReply(): Record<string, unknown> {
-    if (!(this.writer instanceof TmpFileWriter)) this.#hash = createHash('sha256');
     return { offset: this.entry.received, resumed: false, chunk_size: this.limits.chunkSize, window: this.limits.window ?? DEFAULT_INLET_WINDOW };
   }
 
@@ -85,8 +80,8 @@ export class InletUploadChannel extends EntryChannel {
     if (data.length === 0 || crc32(data) !== chunk.crc32) return this.#refuse(INLET_REASONS.CHUNK_CHECKSUM);
     const refused = await this.sniffFirst(data);
     if (refused) return refused;
-    const hash = this.#hash;
-    await this.queueWrite(data, hash ? (d) => hash.update(d) : undefined);
+    const vetoed = await this.queueWrite(data);
+    if (vetoed) return vetoed;
     if (!this.open) return error({ reason: UPLOAD_REASONS.DISALLOWED });
     if (this.writeError !== undefined) return this.writeFailed(this.writeError);
     this.#refusals = 0;
@@ -104,12 +99,12 @@ export class InletUploadChannel extends EntryChannel {
     this.clearTimer();
     await this.drain();
     if (this.writeError !== undefined) return this.writeFailed(this.writeError);
-    const actual = this.writer instanceof TmpFileWriter ? this.writer.sha256SoFar() : (this.#hash?.digest('hex') ?? '');
+    const actual = this.sha256SoFar();
     if (actual !== claimed) {
       await this.fail(INLET_REASONS.CHECKSUM_MISMATCH, `the browser's SHA-256 ${claimed} differs from the stored bytes' ${actual}`);
       return error({ reason: INLET_REASONS.CHECKSUM_MISMATCH });
     }
-    const failed = await this.closeDone();
+    const failed = await this.completeStored();
     if (failed) return failed;
     entry.sha256 = actual;
     entry.sha256Verified = true;

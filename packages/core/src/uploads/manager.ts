@@ -10,9 +10,9 @@ import { unlink } from 'node:fs/promises';
 import { InletError } from '../errors.js';
 import type { ExtensionHost, ExtensionInstance } from '../live/extensions.js';
 import type { LiveViewSocket } from '../live/socket.js';
-import { ChannelSlots, type ChannelHandle, type ChunkLimits, type UploadTokenData } from './channels.js';
+import { ChannelSlots, type ChannelHandle, type ChunkLimits, type StoredEntry, type UploadTokenData } from './channels.js';
 import type { ReceiverLink } from './chunked.js';
-import { autoChunkSize, autoChunkTimeout, type EntryState } from './config.js';
+import { autoChunkSize, autoChunkTimeout, MAX_CHUNK_SIZE, type EntryState } from './config.js';
 import { presign, type ExternalHost, type ReceiverBinding } from './external.js';
 import { consumeFileSystem } from './file-system.js';
 import type { SniffRules } from './entry-channel.js';
@@ -20,7 +20,8 @@ import { DEFAULT_INLET_WINDOW, MAX_INLET_WINDOW, INLET_AUTO_CHUNK_SIZE, INLET_UP
 import { ENTRY_ERRORS, UPLOAD_REASONS } from './reasons.js';
 import type { ConsumeMeta, Postponed, UploadApi, UploadConfigOptions, UploadEntry, UploadErrorReason } from './socket-api.js';
 import { failEntry, putEntries, removeEntry, snapshot, UploadState, type ConfigState } from './state.js';
-import type { UploadWriter } from './writer.js';
+import type { UploadStore } from './store.js';
+import { writerStore } from './writer.js';
 
 export { DEFAULT_MAX_UPLOAD_CHANNELS, type ChannelHandle, type ChunkLimits, type UploadTokenData } from './channels.js';
 
@@ -31,8 +32,8 @@ export const MAX_CLIENT_ERROR_LENGTH = 500;
 
 /** What the server provides to uploads. */
 export interface UploadHost {
-  /** The upload temp folder (created on first use). */
-  tmpDir(): Promise<string>;
+  /** The default store of socket uploads: temp files in the upload folder (created on first use). */
+  defaultStore(): Promise<UploadStore>;
   readonly maxUploadChannels?: number;
   /** Lifetime of preflight tokens. Default {@link UPLOAD_TOKEN_TTL_MS}. */
   readonly tokenTtlMs?: number;
@@ -112,18 +113,20 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   }
 
   async #consume<T>(state: ConfigState, entry: EntryState, fn: ConsumeFn<T>): Promise<T> {
-    const writer = this.#slots.writer(entry);
-    const writerMeta = writer?.meta() ?? entry.meta ?? {};
+    const stored = entry.meta ?? {};
+    const socket = this.#slots.stored(entry) !== undefined;
     // Socket uploads say whether the browser's own SHA-256 confirmed the bytes.
-    const integrity = writer ? { sha256Verified: entry.sha256Verified === true } : {};
-    const files = consumeFileSystem(writer && typeof writerMeta.path === 'string' ? writerMeta.path : undefined);
-    const meta = { ...writerMeta, ...integrity, fileSystem: files.helpers } as ConsumeMeta;
+    const integrity = socket ? { sha256Verified: entry.sha256Verified === true } : {};
+    const files = consumeFileSystem(socket && typeof stored.path === 'string' ? stored.path : undefined);
+    const meta = { ...stored, ...integrity, fileSystem: files.helpers } as ConsumeMeta;
     const result = await fn(meta, snapshot(entry));
     await files.settle(isPostponed(result));
     if (isPostponed(result)) return result.value;
+    const ours = socket || this.#sessions.has(entry);
     await this.#drop(state, entry, 'consumed');
     // Whatever the consumer did not move away is ours to remove.
-    if (typeof writerMeta.path === 'string' && (writer || this.#sessions.has(entry))) await unlink(writerMeta.path).catch(() => undefined);
+    // A temp file the consumer did not move away is ours to remove.
+    if (ours && typeof stored.path === 'string') await unlink(stored.path).catch(() => undefined);
     return result;
   }
 
@@ -180,7 +183,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
     const errors: Record<string, string[]> = {};
     const failures: [string, unknown][] = [];
     const largest = Math.max(0, ...state.entries.filter((e) => wanted.has(e.ref) && e.valid).map((e) => e.clientSize));
-    const chunkSize = state.options.chunkSize === 'auto' ? autoChunkSize(largest) : state.options.chunkSize;
+    const chunkSize = fitChunkSize(state.options.chunkSize === 'auto' ? autoChunkSize(largest) : state.options.chunkSize, storeOf(state));
     const chunkTimeout = state.options.chunkTimeout === 'auto' ? autoChunkTimeout(chunkSize) : state.options.chunkTimeout;
     for (let i = 0; i < state.entries.length; i++) {
       const entry = state.entries[i] as EntryState;
@@ -223,9 +226,10 @@ export class UploadManager implements UploadApi, ExtensionInstance {
 
   /** Preflight metadata naming the Inlet uploader: pipelined, checksummed chunks. */
   #inletMeta(state: ConfigState, entry: EntryState): Record<string, unknown> {
-    entry.chunkSize = state.options.chunkSize === 'auto' ? INLET_AUTO_CHUNK_SIZE : state.options.chunkSize;
+    entry.chunkSize = fitChunkSize(state.options.chunkSize === 'auto' ? INLET_AUTO_CHUNK_SIZE : state.options.chunkSize, storeOf(state));
     entry.chunkTimeout = state.options.chunkTimeout === 'auto' ? autoChunkTimeout(entry.chunkSize) : state.options.chunkTimeout;
-    entry.window = Math.min(MAX_INLET_WINDOW, state.raw.window ?? DEFAULT_INLET_WINDOW);
+    // At least two chunks in flight, whatever chunk size the store needs.
+    entry.window = Math.max(Math.min(MAX_INLET_WINDOW, state.raw.window ?? DEFAULT_INLET_WINDOW), 2 * entry.chunkSize);
     return {
       uploader: INLET_UPLOADER_NAME,
       v: INLET_UPLOADER_VERSION,
@@ -293,15 +297,22 @@ export class UploadManager implements UploadApi, ExtensionInstance {
     return { ...found, name: found.entry.uploadConfig, rules: { accept: state.options.accept, sniff: state.raw.sniff } };
   }
 
-  /** Creates the writer for an entry (the config's `writer`, or a temp file). */
-  async createWriter(name: string, entry: EntryState, fallback: (dir: string) => UploadWriter): Promise<UploadWriter> {
-    const custom = this.#state.byName(name).raw.writer;
-    return custom ? custom(name, snapshot(entry), this.#owner.socket as LiveViewSocket<never>) : fallback(await this.#host.tmpDir());
+  /**
+   * Where an entry's bytes go: the config's `writer` (adapted), its `store`,
+   * or the server's default store; the record names the upload in it.
+   */
+  async storeFor(name: string, entry: EntryState): Promise<StoredEntry> {
+    const raw = this.#state.byName(name).raw;
+    const store = raw.writer
+      ? writerStore(raw.writer(name, snapshot(entry), this.#owner.socket as LiveViewSocket<never>))
+      : (raw.store ?? (await this.#host.defaultStore()));
+    const record = { id: entry.uuid, size: entry.clientSize, ...(entry.clientType ? { contentType: entry.clientType } : {}) };
+    return { store, record };
   }
 
   /** Binds a joined channel to the entry whose slot {@link entryForChannel} reserved. */
-  attachChannel(entry: EntryState, channel: ChannelHandle, writer: UploadWriter): void {
-    this.#slots.attach(entry, channel, writer);
+  attachChannel(entry: EntryState, channel: ChannelHandle, stored: StoredEntry): void {
+    this.#slots.attach(entry, channel, stored);
   }
 
   /** Gives back a slot reserved for a join that failed. */
@@ -335,13 +346,10 @@ export class UploadManager implements UploadApi, ExtensionInstance {
       if (why === 'cancel' && binding.complete && typeof entry.meta?.path === 'string') await unlink(entry.meta.path).catch(() => undefined);
     }
     const channel = this.#slots.channel(entry);
-    const writer = this.#slots.writer(entry);
+    const stored = this.#slots.stored(entry);
     if (channel) await channel.close();
-    else if (writer && why === 'cancel' && !entry.bytesComplete) await writer.close('cancel');
-    if (why === 'cancel' && entry.bytesComplete) {
-      const path = writer?.meta().path;
-      if (typeof path === 'string') await unlink(path).catch(() => undefined);
-    }
+    else if (stored && why === 'cancel' && !entry.bytesComplete) await stored.store.abort(stored.record).catch((e: unknown) => this.#owner.app.log('aborting a cancelled upload failed', e));
+    if (why === 'cancel' && entry.bytesComplete && stored && typeof entry.meta?.path === 'string') await unlink(entry.meta.path).catch(() => undefined);
   }
 
   /** The view ended: close channels and remove every temp file not consumed. */
@@ -350,6 +358,23 @@ export class UploadManager implements UploadApi, ExtensionInstance {
       for (const entry of [...state.entries]) await this.#drop(state, entry, 'cancel');
     }
   }
+}
+
+/** The store a config names (a `writer` takes precedence and has no size rules). */
+function storeOf(state: ConfigState): UploadStore | undefined {
+  return state.raw.writer ? undefined : state.raw.store;
+}
+
+/**
+ * A chunk size the config's store accepts: at least its `minWriteBytes` (S3
+ * parts are 5 MiB but for the last), at most its `maxWriteBytes`, and never
+ * more than a socket frame may carry.
+ */
+function fitChunkSize(size: number, store: UploadStore | undefined): number {
+  let fitted = size;
+  if (store?.minWriteBytes !== undefined) fitted = Math.max(fitted, store.minWriteBytes);
+  if (store?.maxWriteBytes !== undefined) fitted = Math.min(fitted, store.maxWriteBytes);
+  return Math.min(fitted, MAX_CHUNK_SIZE);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

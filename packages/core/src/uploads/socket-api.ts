@@ -3,6 +3,7 @@
  * and the upload methods of the view socket.
  */
 import type { LiveViewSocket } from '../live/socket.js';
+import type { UploadStore } from './store.js';
 import type { UploadWriter } from './writer.js';
 import type { FileSystemHelpers } from './file-system.js';
 import type { SniffOption } from './sniff.js';
@@ -83,7 +84,17 @@ export interface UploadConfigOptions {
   progress?: (name: string, entry: UploadEntry, socket: LiveViewSocket<never>) => void | Promise<void>;
   /** Returns an error reason to reject an entry, or nothing to accept it. */
   validator?: (entry: UploadEntry) => UploadErrorReason | undefined | void;
-  /** Returns the writer that receives this entry's chunks. Default: a temp file. */
+  /**
+   * Where this config's socket uploads are stored: any `UploadStore` (a
+   * `DiskStore` folder of your own, a `MemoryStore`, `S3MultipartStore`…).
+   * Default: a temp file in the server's upload folder, handed to consume
+   * functions as `meta.path`.
+   */
+  store?: UploadStore;
+  /**
+   * LiveView's writer hook: returns the writer that receives one entry's
+   * chunks (adapted to the store contract). Takes precedence over `store`.
+   */
   writer?: (name: string, entry: UploadEntry, socket: LiveViewSocket<never>) => UploadWriter;
   /**
    * Checks the first bytes against `accept` (with `file-type`): a file whose
@@ -124,7 +135,7 @@ export interface UploadConfigView {
 
 /** The `meta` handed to consume functions for uploads over the socket. */
 export interface ConsumeMeta {
-  /** The completed temp file (default writer), or what a custom writer's `meta()` returned. */
+  /** The completed temp file (default store), or what a custom store's `complete` or writer's `meta()` returned. */
   readonly path: string;
   /** SHA-256 of the stored bytes, in hex (default writer). */
   readonly sha256?: string;

@@ -1,6 +1,6 @@
 /**
- * The `lvu:<entry ref>` channel: joins check the token and open the entry's
- * writer; then either the official client's uploader sends raw chunks, one at
+ * The `lvu:<entry ref>` channel: joins check the token and create the entry's
+ * upload in its store; then either the official client's uploader sends raw chunks, one at
  * a time (protocol.md §5.7), or the Inlet uploader sends framed, checksummed
  * chunks with a window in flight (inlet-channel.ts).
  */
@@ -11,7 +11,7 @@ import { InletUploadChannel, isInletJoin } from './inlet-channel.js';
 import type { UploadTokenData } from './channels.js';
 import type { UploadManager } from './manager.js';
 import { ENTRY_ERRORS, UPLOAD_REASONS } from './reasons.js';
-import { TmpFileWriter, type UploadWriter } from './writer.js';
+import type { StoredEntry } from './channels.js';
 
 export { UPLOAD_REASONS } from './reasons.js';
 
@@ -19,8 +19,8 @@ export { UPLOAD_REASONS } from './reasons.js';
 export type ManagerLookup = (viewId: string, ctx: ChannelContext) => UploadManager | undefined;
 
 /**
- * Joins an upload channel: checks the token, binds it to the entry, and opens
- * the entry's writer.
+ * Joins an upload channel: checks the token, binds it to the entry, and
+ * creates the entry's upload in its store.
  */
 export async function joinUploadChannel(
   payload: Record<string, unknown>,
@@ -36,28 +36,28 @@ export async function joinUploadChannel(
   const found = manager.entryForChannel(token, topicRef);
   if ('reason' in found) return { error: { reason: found.reason } };
   const { entry, limits, name, rules } = found;
-  let writer: UploadWriter;
+  let stored: StoredEntry;
   try {
-    writer = await manager.createWriter(name, entry, (dir) => new TmpFileWriter(dir));
-    await writer.init();
+    stored = await manager.storeFor(name, entry);
+    await stored.store.create(stored.record);
   } catch (e) {
     manager.releaseReservation(entry);
     manager.channelFailed(entry, ENTRY_ERRORS.WRITER_FAILURE, e instanceof Error ? e.message : String(e));
     return { error: { reason: UPLOAD_REASONS.WRITER_ERROR } };
   }
   if (entry.cancelled) {
-    // Cancelled while the writer opened.
+    // Cancelled while the upload was being created.
     manager.releaseReservation(entry);
-    await writer.close('cancel');
+    await stored.store.abort(stored.record).catch(() => undefined);
     return { error: { reason: UPLOAD_REASONS.DISALLOWED } };
   }
   if (isInletJoin(payload)) {
-    const channel = new InletUploadChannel(ctx, manager, entry, limits, writer, rules);
-    manager.attachChannel(entry, channel, writer);
+    const channel = new InletUploadChannel(ctx, manager, entry, limits, stored, rules);
+    manager.attachChannel(entry, channel, stored);
     return { channel, reply: channel.joinReply() };
   }
-  const channel = new UploadChannel(ctx, manager, entry, limits, writer, rules);
-  manager.attachChannel(entry, channel, writer);
+  const channel = new UploadChannel(ctx, manager, entry, limits, stored, rules);
+  manager.attachChannel(entry, channel, stored);
   return { channel };
 }
 
@@ -79,7 +79,8 @@ class UploadChannel extends EntryChannel {
     }
     const refused = await this.sniffFirst(payload);
     if (refused) return refused;
-    await this.queueWrite(payload);
+    const vetoed = await this.queueWrite(payload);
+    if (vetoed) return vetoed;
     if (!this.open) return error({ reason: UPLOAD_REASONS.DISALLOWED });
     if (this.writeError === undefined) {
       entry.received += payload.length;
@@ -88,7 +89,7 @@ class UploadChannel extends EntryChannel {
     if (this.writeError !== undefined) return this.writeFailed(this.writeError);
     if (entry.received === entry.clientSize) {
       this.clearTimer();
-      const failed = await this.closeDone();
+      const failed = await this.completeStored();
       if (failed) return failed;
       entry.bytesComplete = true;
     }

@@ -1,10 +1,14 @@
 /**
- * Where an upload's chunks go. A writer is created per entry when its upload
- * channel joins; chunks arrive in order, one at a time.
+ * LiveView's writer shape (`Phoenix.LiveView.UploadWriter`), kept so the
+ * `writer` option maps one to one onto LiveView's docs. A writer is created
+ * per entry when its upload channel joins; chunks arrive in order, one at a
+ * time. Inlet adapts each writer to the one storage contract
+ * ({@link writerStore}); new code should implement an `UploadStore` instead.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ChunkBody, StoreCapability, UploadRecord, UploadStore } from './store.js';
 
 /** How an upload ended, as the writer's `close` learns it. */
 export type CloseReason = 'done' | 'cancel' | { readonly error: string };
@@ -62,11 +66,6 @@ export class TmpFileWriter implements UploadWriter {
     this.#size += chunk.length;
   }
 
-  /** The SHA-256 of the bytes written so far, in hex (the hash goes on). */
-  sha256SoFar(): string {
-    return this.#hash.copy().digest('hex');
-  }
-
   async close(reason: CloseReason): Promise<void> {
     const file = this.#file;
     this.#file = undefined;
@@ -97,4 +96,49 @@ export class MemoryWriter implements UploadWriter {
   get closedWith(): CloseReason | undefined {
     return this.#closed;
   }
+}
+
+/**
+ * Adapts one writer (one upload) to the storage contract: `create` runs
+ * `init`, each write's bytes go to `writeChunk`, `complete` closes with
+ * `'done'` and returns `meta()`, and `abort` closes with `{ error }` after a
+ * failed write or with `'cancel'` otherwise.
+ *
+ * @example
+ * const store = writerStore(new MemoryWriter())
+ */
+export function writerStore(writer: UploadWriter): UploadStore {
+  let failure: string | undefined;
+  let closed = false;
+  const close = async (reason: CloseReason): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await writer.close(reason);
+  };
+  return {
+    capabilities: new Set<StoreCapability>(),
+    async create(): Promise<void> {
+      await writer.init();
+    },
+    async write(_upload: UploadRecord, offset: number, chunk: ChunkBody): Promise<number> {
+      let at = offset;
+      try {
+        for await (const piece of chunk) {
+          await writer.writeChunk(Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.length));
+          at += piece.length;
+        }
+      } catch (e) {
+        failure = e instanceof Error ? e.message : String(e);
+        throw e;
+      }
+      return at;
+    },
+    async complete(): Promise<Record<string, unknown>> {
+      await close('done');
+      return writer.meta();
+    },
+    async abort(): Promise<void> {
+      await close(failure !== undefined ? { error: failure } : 'cancel');
+    },
+  };
 }

@@ -19,7 +19,7 @@ export {
   type ReadOptions,
   type UploadChange,
   type UploadPart,
-  type UploadRecord,
+  type UploadStateRecord,
   type UploadState,
   type UploadStateStore,
 } from './state-store.js';

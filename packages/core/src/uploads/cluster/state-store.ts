@@ -42,7 +42,7 @@ export interface NewUploadRecord {
 }
 
 /** An upload's shared record. */
-export interface UploadRecord {
+export interface UploadStateRecord {
   readonly id: string;
   readonly state: UploadState;
   /** Bytes durably stored: always a prefix of the file. */
@@ -69,7 +69,7 @@ export interface Lease {
 
 /** What `claim` resolves to. */
 export type ClaimResult =
-  | { readonly kind: 'claimed'; readonly lease: Lease; readonly record: UploadRecord }
+  | { readonly kind: 'claimed'; readonly lease: Lease; readonly record: UploadStateRecord }
   /** Another node (or request) holds the lease: answer "retry later". */
   | { readonly kind: 'busy' }
   | { readonly kind: 'missing' }
@@ -125,7 +125,7 @@ export interface ReadOptions {
  */
 export interface UploadStateStore {
   create(id: string, record: NewUploadRecord): Promise<boolean>;
-  get(id: string, options?: ReadOptions): Promise<UploadRecord | undefined>;
+  get(id: string, options?: ReadOptions): Promise<UploadStateRecord | undefined>;
   claim(id: string, leaseMs: number, options?: ReadOptions): Promise<ClaimResult>;
   renew(id: string, lease: Lease, leaseMs: number): Promise<boolean>;
   commit(id: string, lease: Lease, change: UploadChange): Promise<CommitResult>;
@@ -135,7 +135,7 @@ export interface UploadStateStore {
 }
 
 interface Held {
-  record: Omit<UploadRecord, 'parts' | 'partCount'>;
+  record: Omit<UploadStateRecord, 'parts' | 'partCount'>;
   parts: UploadPart[];
   lease?: { token: string; until: number };
 }
@@ -175,7 +175,7 @@ export class MemoryUploadStateStore implements UploadStateStore {
     return true;
   }
 
-  async get(id: string, options: ReadOptions = {}): Promise<UploadRecord | undefined> {
+  async get(id: string, options: ReadOptions = {}): Promise<UploadStateRecord | undefined> {
     const held = this.#records.get(id);
     return held && this.#view(held, options);
   }
@@ -249,8 +249,8 @@ export class MemoryUploadStateStore implements UploadStateStore {
     return held.lease;
   }
 
-  #view(held: Held, options: ReadOptions): UploadRecord {
-    const view: UploadRecord = { ...structuredClone(held.record), partCount: held.parts.length };
+  #view(held: Held, options: ReadOptions): UploadStateRecord {
+    const view: UploadStateRecord = { ...structuredClone(held.record), partCount: held.parts.length };
     return options.parts ? { ...view, parts: held.parts.map((p) => ({ ...p })) } : view;
   }
 }

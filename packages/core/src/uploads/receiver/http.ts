@@ -10,7 +10,7 @@ import { InletError } from '../../errors.js';
 import { createLogger, type Logger } from '../../logger.js';
 import { declaredLength, parseContentLength, parseContentRange, rangeHeader } from './content-range.js';
 import type { ChunkOutcome, SessionRegistry } from './sessions.js';
-import type { ChunkBody } from './store.js';
+import type { ChunkBody } from '../store.js';
 
 /** Largest chunk accepted by default: UpChunk's own maximum (512000 KiB). */
 export const DEFAULT_MAX_CHUNK_BYTES = 512_000 * 1024;
@@ -79,7 +79,7 @@ export interface ReceiverAnswer {
  * route it elsewhere.
  *
  * @example
- * const sessions = new SessionRegistry({ store: new DiskChunkStore({ dir }) });
+ * const sessions = new SessionRegistry({ store: new DiskStore({ dir }) });
  * const receive = createReceiverHandler(sessions);
  * http.createServer((req, res) => { if (!receive(req, res)) app(req, res); });
  */

@@ -4,20 +4,11 @@
  * pluggable storage. Re-exports only.
  *
  * @example
- * const sessions = new SessionRegistry({ store: new DiskChunkStore({ dir }) });
+ * const sessions = new SessionRegistry({ store: new DiskStore({ dir }) });
  * const receive = createReceiverHandler(sessions);
  * const { endpoint } = sessions.mint({ maxSize, entry: { viewId, confRef, entryRef } });
  */
-export {
-  TransientStoreError,
-  chunkFromBuffer,
-  isTransientStoreError,
-  readChunk,
-  type ChunkBody,
-  type ChunkStore,
-  type ChunkStoreSession,
-} from './store.js';
-export { DISK_WRITE_BATCH_BYTES, DiskChunkStore, type DiskChunkStoreOptions, type DiskUploadMeta } from './disk-store.js';
+export { DiskStore, type DiskStoreOptions, type DiskUploadMeta } from '../disk-store.js';
 export {
   DEFAULT_BASE_PATH,
   DEFAULT_SESSION_TTL_MS,

@@ -7,12 +7,14 @@ import {
   TransientStoreError,
   chunkFromBuffer,
   type ChunkBody,
-  type ChunkStore,
-  type ChunkStoreSession,
-} from './store.js';
+  type StoreCapability,
+  type UploadRecord,
+  type UploadStore,
+} from '../store.js';
 
 /** An in-memory store that records calls and can be told to fail. */
-class MemoryStore implements ChunkStore {
+class RecordingStore implements UploadStore {
+  readonly capabilities = new Set<StoreCapability>(['partial']);
   readonly files = new Map<string, Buffer>();
   readonly calls: string[] = [];
   failNext: { op: 'create' | 'write' | 'complete'; error: Error } | undefined;
@@ -21,25 +23,25 @@ class MemoryStore implements ChunkStore {
   writeDelayMs = 0;
   minPart: number | undefined;
 
-  checkWrite(session: ChunkStoreSession, offset: number, length: number): string | undefined {
-    if (this.minPart !== undefined && offset + length < session.total && length < this.minPart) {
+  checkWrite(session: UploadRecord, offset: number, length: number): string | undefined {
+    if (this.minPart !== undefined && offset + length < session.size && length < this.minPart) {
       return `chunks must be at least ${this.minPart} bytes`;
     }
     return undefined;
   }
 
-  async create(session: ChunkStoreSession): Promise<void> {
+  async create(session: UploadRecord): Promise<void> {
     this.calls.push('create');
     this.#maybeFail('create');
     this.files.set(session.id, Buffer.alloc(0));
   }
 
-  async write(session: ChunkStoreSession, offset: number, chunk: ChunkBody): Promise<number> {
+  async write(session: UploadRecord, offset: number, chunk: ChunkBody): Promise<number> {
     this.calls.push(`write@${offset}+${chunk.length}`);
     if (this.writeDelayMs) await new Promise((resolve) => setTimeout(resolve, this.writeDelayMs));
     this.#maybeFail('write');
     const pieces: Buffer[] = [];
-    for await (const piece of chunk) pieces.push(piece);
+    for await (const piece of chunk) pieces.push(Buffer.from(piece));
     let data = Buffer.concat(pieces);
     if (this.shortNext !== undefined) {
       data = data.subarray(0, this.shortNext);
@@ -51,13 +53,13 @@ class MemoryStore implements ChunkStore {
     return offset + data.length;
   }
 
-  async complete(session: ChunkStoreSession): Promise<Record<string, unknown>> {
+  async complete(session: UploadRecord): Promise<Record<string, unknown>> {
     this.calls.push('complete');
     this.#maybeFail('complete');
     return { id: session.id, size: this.files.get(session.id)?.length };
   }
 
-  async abort(session: ChunkStoreSession): Promise<void> {
+  async abort(session: UploadRecord): Promise<void> {
     this.calls.push('abort');
     this.files.delete(session.id);
   }
@@ -79,7 +81,7 @@ const slice = (data: Buffer, start: number, end: number): ChunkBody => chunkFrom
 
 let registries: SessionRegistry[] = [];
 function setup(options: { ttlMs?: number; now?: () => number } = {}) {
-  const store = new MemoryStore();
+  const store = new RecordingStore();
   const registry = new SessionRegistry({ store, sweepIntervalMs: 0, ...options });
   registries.push(registry);
   const events: string[] = [];
@@ -109,7 +111,7 @@ describe('SessionRegistry.mint', () => {
   });
 
   it('prefixes the origin when one is configured', () => {
-    const registry = new SessionRegistry({ store: new MemoryStore(), origin: 'https://up.example/', basePath: '/u', sweepIntervalMs: 0 });
+    const registry = new SessionRegistry({ store: new RecordingStore(), origin: 'https://up.example/', basePath: '/u', sweepIntervalMs: 0 });
     registries.push(registry);
     expect(registry.mint({ maxSize: 1, entry }).endpoint).toMatch(/^https:\/\/up\.example\/u\/[A-Za-z0-9_-]{32}$/);
   });
@@ -126,7 +128,7 @@ describe('SessionRegistry.mint', () => {
   });
 
   it('rejects a bad base path', () => {
-    expect(() => new SessionRegistry({ store: new MemoryStore(), basePath: 'uploads/' })).toThrow(InletError);
+    expect(() => new SessionRegistry({ store: new RecordingStore(), basePath: 'uploads/' })).toThrow(InletError);
   });
 });
 
@@ -351,7 +353,7 @@ describe('expiry and cancellation', () => {
   });
 
   it('runs the sweeper on its own timer', async () => {
-    const store = new MemoryStore();
+    const store = new RecordingStore();
     const registry = new SessionRegistry({ store, ttlMs: 20, sweepIntervalMs: 10 });
     registries.push(registry);
     const expired = new Promise<string>((resolve) => registry.onError((_s, reason) => resolve(reason)));
@@ -363,7 +365,7 @@ describe('expiry and cancellation', () => {
   it('a listener that throws does not break the upload; the error goes to the logger', async () => {
     const logged: { message: string; err: unknown }[] = [];
     const logger = { error: (ctx: { err?: unknown }, message: string) => logged.push({ message, err: ctx.err }), warn() {}, info() {}, debug() {} };
-    const store = new MemoryStore();
+    const store = new RecordingStore();
     const registry = new SessionRegistry({ store, sweepIntervalMs: 0, logger });
     registries.push(registry);
     registry.onProgress(() => {

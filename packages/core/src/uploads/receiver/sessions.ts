@@ -10,7 +10,7 @@ import { createLogger, type Logger } from '../../logger.js';
 import type { ByteRange } from './content-range.js';
 import { readHead } from './first-bytes.js';
 import { SerialLock } from './lock.js';
-import { isTransientStoreError, type ChunkBody, type ChunkStore, type ChunkStoreSession } from './store.js';
+import { isTransientStoreError, type ChunkBody, type UploadRecord, type UploadStore } from '../store.js';
 
 /** URL path under which session endpoints are minted and served. */
 export const DEFAULT_BASE_PATH = '/_inlet/uploads';
@@ -66,7 +66,7 @@ export interface MintOptions {
   ttlMs?: number;
   entry: UploadEntryRef;
   /** Store for this session; default: the registry's store. */
-  store?: ChunkStore;
+  store?: UploadStore;
   /** MIME type recorded by the store (e.g. S3 `ContentType`). */
   contentType?: string;
   /**
@@ -93,7 +93,7 @@ export interface MintedSession {
 /** Options of {@link SessionRegistry}. */
 export interface SessionRegistryOptions {
   /** Default store of minted sessions. */
-  store: ChunkStore;
+  store: UploadStore;
   /** Path prefix of endpoints; default {@link DEFAULT_BASE_PATH}. */
   basePath?: string;
   /** Scheme and host put before `basePath` in endpoints, for a receiver on another origin; default none (a path). */
@@ -134,6 +134,8 @@ export type ErrorListener = (session: UploadSession, reason: ReceiverErrorReason
 
 class Session implements UploadSession {
   readonly lock = new SerialLock();
+  /** Aborted when the session ends on the server's initiative, so a store call under way stops at once. */
+  readonly ending = new AbortController();
   offset = 0;
   total: number | undefined = undefined;
   state: SessionState = 'open';
@@ -148,13 +150,13 @@ class Session implements UploadSession {
     readonly maxSize: number,
     readonly ttlMs: number,
     readonly contentType: string | undefined,
-    readonly store: ChunkStore,
+    readonly store: UploadStore,
     public expiresAt: number,
     public checkFirstBytes?: (head: Buffer) => Promise<string | undefined>,
   ) {}
 
-  view(): ChunkStoreSession {
-    return { id: this.id, total: this.total ?? 0, contentType: this.contentType };
+  record(): UploadRecord {
+    return { id: this.id, size: this.total ?? 0, contentType: this.contentType };
   }
 }
 
@@ -167,7 +169,7 @@ interface Tombstone {
  * Registry of upload sessions for the built-in chunk receiver.
  *
  * @example
- * const sessions = new SessionRegistry({ store: new DiskChunkStore({ dir: tmp }) });
+ * const sessions = new SessionRegistry({ store: new DiskUploadStore({ dir: tmp }) });
  * sessions.onComplete((s, meta) => markEntryDone(s.entry, meta));
  * const { endpoint } = sessions.mint({ maxSize: 50e6, entry: { viewId, confRef, entryRef } });
  * // hand { uploader: 'UpChunk', endpoint } to the client
@@ -175,7 +177,7 @@ interface Tombstone {
 export class SessionRegistry {
   /** Path prefix the endpoints use; the HTTP handler serves it. */
   readonly basePath: string;
-  readonly #store: ChunkStore;
+  readonly #store: UploadStore;
   readonly #origin: string;
   readonly #ttlMs: number;
   readonly #tombstoneTtlMs: number;
@@ -295,6 +297,8 @@ export class SessionRegistry {
   async cancel(token: string): Promise<boolean> {
     const session = this.#sessions.get(token);
     if (!session) return false;
+    // Stop a write under way now instead of after it: cancelled bytes are not worth waiting for.
+    if (session.state === 'open') session.ending.abort(new Error('upload cancelled'));
     await session.lock.run(async () => {
       if (session.state === 'open') await this.#end(session, 'cancelled');
       else if (session.state === 'complete') this.#forget(session, 'complete');
@@ -359,7 +363,7 @@ export class SessionRegistry {
     const length = range.end + 1 - offset;
     if (length <= 0) return this.#guard(session, () => this.#settle(session));
 
-    const veto = session.store.checkWrite?.(session.view(), offset, length);
+    const veto = session.store.checkWrite?.(session.record(), offset, length);
     if (veto !== undefined) return { kind: 'rejected', message: veto };
     let data = skipBytes(body, offset - range.start, length);
     const check = offset === 0 ? session.checkFirstBytes : undefined;
@@ -376,12 +380,13 @@ export class SessionRegistry {
     }
 
     return this.#guard(session, async () => {
+      const signal = session.ending.signal;
       if (!session.created) {
         session.storeTouched = true;
-        await session.store.create(session.view());
+        await session.store.create(session.record(), signal);
         session.created = true;
       }
-      const next = await session.store.write(session.view(), offset, data);
+      const next = await session.store.write(session.record(), offset, data, signal);
       if (!Number.isInteger(next) || next < offset || next > offset + length) {
         throw new RangeError(`store returned offset ${next} for a write of ${length} bytes at ${offset}`);
       }
@@ -413,10 +418,10 @@ export class SessionRegistry {
     if (session.offset < total) return { kind: 'incomplete', offset: session.offset, total };
     if (!session.created) {
       session.storeTouched = true;
-      await session.store.create(session.view());
+      await session.store.create(session.record());
       session.created = true;
     }
-    const meta = await session.store.complete(session.view());
+    const meta = await session.store.complete(session.record(), session.ending.signal);
     session.state = 'complete';
     this.#emit(this.#complete, (listener) => listener(session, meta));
     return { kind: 'complete', total };
@@ -427,6 +432,8 @@ export class SessionRegistry {
     try {
       return await work();
     } catch (error) {
+      // Cancelled meanwhile: the cancel ends the session; this request just learns it is gone.
+      if (session.ending.signal.aborted) return { kind: 'gone', state: 'cancelled' };
       if (isTransientStoreError(error)) {
         this.#logger.warn({ err: error, session: session.id, view: session.entry.viewId, ref: session.entry.entryRef }, 'upload receiver store busy; the client retries');
         return { kind: 'unavailable', offset: session.offset };
@@ -448,7 +455,7 @@ export class SessionRegistry {
     this.#forget(session, state);
     if (session.storeTouched) {
       try {
-        await session.store.abort(session.view());
+        await session.store.abort(session.record());
       } catch (err) {
         // The session is gone either way, and an S3 lifecycle rule or a tmp
         // cleaner reclaims what an abort could not; the failure is reported.

@@ -3,8 +3,8 @@ import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DISK_WRITE_BATCH_BYTES, DiskChunkStore } from './disk-store.js';
-import { chunkFromBuffer, type ChunkBody, type ChunkStoreSession } from './store.js';
+import { DISK_WRITE_BATCH_BYTES, DiskStore } from './disk-store.js';
+import { chunkFromBuffer, StoreOffsetError, type ChunkBody, type UploadRecord } from './store.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -26,11 +26,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const session = (total: number, id = 'b7f1c0de-0000-4000-8000-000000000001'): ChunkStoreSession => ({ id, total, contentType: undefined });
+const session = (size: number, id = 'b7f1c0de-0000-4000-8000-000000000001'): UploadRecord => ({ id, size });
 
-describe('DiskChunkStore', () => {
-  it('writes streamed chunks positionally, then fsyncs and renames on completion', async () => {
-    const store = new DiskChunkStore({ dir: join(dir, 'nested') });
+describe('DiskStore', () => {
+  it('writes streamed chunks positionally, then renames on completion', async () => {
+    const store = new DiskStore({ dir: join(dir, 'nested'), fsync: true });
     const data = randomBytes(3 * DISK_WRITE_BATCH_BYTES + 12345);
     const s = session(data.length);
     await store.create(s);
@@ -44,7 +44,7 @@ describe('DiskChunkStore', () => {
   });
 
   it('keeps the bytes of a body that ended short and reports the true offset', async () => {
-    const store = new DiskChunkStore({ dir });
+    const store = new DiskStore({ dir });
     const data = randomBytes(1000);
     const s = session(data.length);
     await store.create(s);
@@ -55,7 +55,7 @@ describe('DiskChunkStore', () => {
   });
 
   it('refuses to complete a file whose size differs from the total', async () => {
-    const store = new DiskChunkStore({ dir });
+    const store = new DiskStore({ dir });
     const s = session(10);
     await store.create(s);
     await store.write(s, 0, chunkFromBuffer(Buffer.alloc(5)));
@@ -63,7 +63,7 @@ describe('DiskChunkStore', () => {
   });
 
   it('completes a zero-byte file', async () => {
-    const store = new DiskChunkStore({ dir });
+    const store = new DiskStore({ dir });
     const s = session(0);
     await store.create(s);
     const { path } = await store.complete(s);
@@ -72,7 +72,7 @@ describe('DiskChunkStore', () => {
   });
 
   it('abort removes the partial file and tolerates a missing one', async () => {
-    const store = new DiskChunkStore({ dir });
+    const store = new DiskStore({ dir });
     const s = session(10);
     await store.create(s);
     await store.write(s, 0, chunkFromBuffer(Buffer.alloc(5)));
@@ -83,12 +83,22 @@ describe('DiskChunkStore', () => {
   });
 
   it('refuses ids that could escape the directory', () => {
-    const store = new DiskChunkStore({ dir });
+    const store = new DiskStore({ dir });
     expect(() => store.pathOf({ id: '../etc/passwd' })).toThrow(RangeError);
   });
 
+  it('refuses a write that does not start at the durable offset, and keeps the file as it was', async () => {
+    const store = new DiskStore({ dir });
+    const s = { ...session(10), metadata: { owner: 'a' } };
+    await store.create(s);
+    await store.write(s, 0, chunkFromBuffer(Buffer.from('abcd')));
+    await expect(store.write(s, 2, chunkFromBuffer(Buffer.from('xx')))).rejects.toBeInstanceOf(StoreOffsetError);
+    await expect(store.write(s, 9, chunkFromBuffer(Buffer.from('x')))).rejects.toBeInstanceOf(StoreOffsetError);
+    expect((await store.get(s.id))?.offset).toBe(4);
+  });
+
   it('a permanent failure (file gone) is not transient', async () => {
-    const store = new DiskChunkStore({ dir });
+    const store = new DiskStore({ dir });
     const s = session(10);
     const failure = await store.write(s, 0, chunkFromBuffer(Buffer.alloc(5))).catch((e: unknown) => e);
     expect(failure).toMatchObject({ code: 'ENOENT' });

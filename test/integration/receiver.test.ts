@@ -280,11 +280,11 @@ describe('receiver over HTTP: bad input', () => {
   });
 
   it('410 once a session expired', async () => {
-    const r = await rig({ ttlMs: 50 });
+    const r = await rig({ ttlMs: 400 });
     const file = randomBytes(20);
     const { url, id } = r.mint();
     expect((await put(url, file, 0, 9, 20)).status).toBe(308);
-    await sleep(80);
+    await sleep(500);
     const res = await put(url, file, 10, 19, 20);
     expect(res.status).toBe(410);
     expect(await res.json()).toEqual({ error: 'gone', state: 'expired' });

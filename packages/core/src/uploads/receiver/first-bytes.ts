@@ -2,7 +2,7 @@
  * Reading the head of a write's body without losing it: the receiver checks
  * an upload's first bytes (content sniffing) before any of them are stored.
  */
-import type { ChunkBody } from './store.js';
+import type { ChunkBody } from '../store.js';
 
 /**
  * Reads up to `max` bytes from the start of `body` (fewer if it is shorter)
@@ -15,7 +15,7 @@ import type { ChunkBody } from './store.js';
  */
 export async function readHead(body: ChunkBody, max: number): Promise<{ head: Buffer; body: ChunkBody; release(): Promise<void> }> {
   const iterator = body[Symbol.asyncIterator]();
-  const taken: Buffer[] = [];
+  const taken: Uint8Array[] = [];
   let size = 0;
   let done = false;
   while (size < max) {

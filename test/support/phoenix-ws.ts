@@ -16,9 +16,24 @@ export interface PageInfo {
   html: string;
 }
 
+/**
+ * GETs a page. A GET that fails at the network level is tried once more, as
+ * browsers do: with the test's server in the same process, a stalled event
+ * loop can let the server's keep-alive timeout close a pooled socket just as
+ * fetch reuses it (ECONNRESET on a fresh request).
+ */
+async function getPage(url: string): Promise<Response> {
+  try {
+    return await fetch(url);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    return fetch(url);
+  }
+}
+
 /** GETs `path` and reads the live container's tokens. */
 export async function fetchPage(base: string, path: string): Promise<PageInfo> {
-  const res = await fetch(base + path);
+  const res = await getPage(base + path);
   const html = await res.text();
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
   const id = /<div id="([^"]+)" data-phx-main/.exec(html)?.[1];

@@ -121,7 +121,9 @@ export const NestedItem = createLiveComponent({
   update: (props, socket) => {
     const first = socket.assigns.id === undefined;
     socket.assign(props);
-    if (first) socket.stream('nested', letters('ABCD').map((n) => ({ id: `${props.id}-${n.id}`, name: `N-${n.name}` })), { reset: true });
+    // The HTML render shows other items than the live one: the browser must drop the dead render's.
+    const names = socket.connected ? 'ABCD' : 'EFGH';
+    if (first) socket.stream('nested', letters(names).map((n) => ({ id: `${props.id}-${n.id}`, name: `N-${n.name}` })), { reset: true });
   },
   handleEvent: (event, socket) => {
     if (event.type !== 'reorder') return;

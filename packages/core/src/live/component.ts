@@ -69,6 +69,10 @@ class ComponentSocketImpl implements ComponentSocket<Record<string, unknown>> {
     this.dirty = true;
   }
 
+  get connected(): boolean {
+    return this.parent.connected ?? false;
+  }
+
   pushEvent(event: string, payload: Record<string, unknown> = {}): void {
     this.parent.pushEvent(event, payload);
   }
@@ -90,6 +94,8 @@ export interface ComponentParent {
   reply?(payload: Record<string, unknown>): void;
   /** A colocated hook or script was rendered or declared by a component. */
   hook?(item: Colocated): void;
+  /** Whether the view is connected (false in the HTTP render). */
+  readonly connected?: boolean;
 }
 
 const definitionIds = new WeakMap<object, number>();

@@ -87,6 +87,7 @@ export class ViewInstance {
       pushEvent: (event, payload) => this.socket.pushEvent(event, payload),
       sendInfo: (info) => this.#sendInfo(info),
       reply: (payload) => this.socket.reply(payload),
+      connected: options.connected,
       hook: (item) => options.app.colocated?.seen(item, options.connected),
     });
     const host = {

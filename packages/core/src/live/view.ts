@@ -80,6 +80,8 @@ export function createLiveView<A extends object = Record<string, unknown>, I = u
 export interface ComponentSocket<A extends object = Record<string, unknown>> {
   readonly id: string;
   readonly cid: number;
+  /** False during the HTTP (dead) render, true once the browser has joined. */
+  readonly connected: boolean;
   readonly assigns: Readonly<A & { streams: StreamsOf<A> }>;
   assign(values: Partial<A>): void;
   /** As the view socket's {@link LiveViewSocket.stream}; refs are prefixed with the cid. */

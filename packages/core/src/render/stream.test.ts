@@ -58,6 +58,11 @@ describe('stream operations', () => {
     expect(s.wire()).toEqual(['0', [['users-1', 0, null, false]], ['users-1']]);
   });
 
+  it('the call that creates a stream appends in order, whatever `at` and `reset` say (as Phoenix)', () => {
+    const s = new StreamSet().stream('n', [{ id: 1 }, { id: 2 }], { at: 0, reset: true, limit: -5 });
+    expect(s.wire()).toEqual(['0', [['n-1', -1, -5, false], ['n-2', -1, -5, false]], []]);
+  });
+
   it('reset drops what was pending and is sent as a fourth element', () => {
     const { set, s } = users();
     set.stream('users', [{ id: 9, name: 'z' }], { reset: true });

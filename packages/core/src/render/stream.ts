@@ -248,6 +248,10 @@ export class StreamSet {
       stream = new LiveStream(name, `${this.#prefix}${this.#nextRef++}`, config);
       this.#streams.set(name, stream);
       this.#view[name] = stream;
+      // As in Phoenix, the call that creates a stream appends its items in order: `at` and
+      // `reset` apply from the next call on (there is nothing yet to insert among or to reset).
+      for (const item of items) stream.insert(item, { ...options, at: -1 });
+      return stream;
     }
     if (options.reset === true) stream.reset();
     for (const item of items) stream.insert(item, options);

@@ -117,6 +117,21 @@ describe('RedisPubSub between nodes', () => {
     expect(errors.length).toBeGreaterThan(0); // the outage was reported, not thrown
   });
 
+  it('one Redis subscription per topic per node, however many views listen; dropped when the last leaves', async () => {
+    const [a, b] = [await node(), await node()];
+    const admin = await createRedisClient({ url: redis.url });
+    try {
+      const offs = await Promise.all(Array.from({ length: 500 }, (_, i) => (i % 2 ? a : b).subscribe('crowded', () => undefined)));
+      const channel = 'inlet:pubsub:crowded';
+      expect(await admin.pubSubNumSub(channel)).toEqual({ [channel]: 2 });
+      for (const off of offs) off();
+      await eventually(async () => expect(await admin.pubSubNumSub(channel)).toEqual({ [channel]: 0 }));
+      expect(a.topicCount).toBe(0);
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('a subscription made while Redis was down goes live when it returns', async () => {
     const [a, b] = [await node(), await node()];
     await a.subscribe('warm', () => undefined); // connects a's subscriber

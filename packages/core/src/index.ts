@@ -148,3 +148,5 @@ export {
   type UploadState,
   type UploadStateStore,
 } from './uploads/cluster/index.js';
+export { link, navigateLink, patchLink, type LinkOptions, type AttrValue } from './render/link.js';
+export type { EventMap, LiveEventOf } from './live/view.js';

@@ -39,7 +39,7 @@ export async function renderPageResponse(app: LiveApp, req: IncomingMessage, res
     headers['set-cookie'] = cookieHeader(page.csrfCookie, secret, { path: '/', httpOnly: true, sameSite: 'lax', secure: page.secure });
   }
   const session = (await page.session()) ?? {};
-  const result = await app.renderPage(page.url, session, app.csrfToken(secret));
+  const result = await app.renderPage(page.url, session, app.csrfToken(secret), req);
   if (result.status === 404) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not Found');
     return;

@@ -3,6 +3,7 @@
  * pubsub, the HTTP (dead) render of a page and the channel router the
  * socket transport uses. `http/` serves it; `node/` and the adapters mount that.
  */
+import type { IncomingMessage } from 'node:http';
 import { createLogger, logFunction } from '../logger.js';
 import { escapeHtml } from '../render/escape.js';
 import type { ChannelRouter } from '../protocol/channel.js';
@@ -30,6 +31,16 @@ export interface LayoutContext {
   readonly content: string;
   /** `<script>` tags that load the client and connect. */
   readonly scripts: string;
+  /** The session the page was rendered with (what `mount` got), e.g. to show the signed-in user. */
+  readonly session: Session;
+  /** The page's URL. */
+  readonly url: URL;
+  /**
+   * The HTTP request (with an adapter, the framework's own request object,
+   * which is Node's `IncomingMessage` underneath). Undefined in
+   * `inletjs/testing`.
+   */
+  readonly request: IncomingMessage | undefined;
 }
 
 /** Renders the whole HTML page around a view. */
@@ -122,7 +133,7 @@ export class LiveApp implements AppServices {
   }
 
   /** Renders a page over HTTP: mount (not connected), handleParams, render, layout. */
-  async renderPage(url: URL, session: Session, csrfToken: string): Promise<PageResult> {
+  async renderPage(url: URL, session: Session, csrfToken: string, request?: IncomingMessage): Promise<PageResult> {
     const match = this.router.match(url.pathname);
     if (!match) return { status: 404 };
     const id = `phx-${randomId(9)}`;
@@ -161,6 +172,9 @@ export class LiveApp implements AppServices {
           content,
           // The colocated script is deferred like the module boot script and runs before it.
           scripts: this.colocated.scriptTag() + (this.#options.scripts ?? defaultScripts(this.#options.clientPath)),
+          session,
+          url,
+          request,
         }),
       };
     } finally {

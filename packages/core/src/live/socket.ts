@@ -5,7 +5,7 @@
  */
 import { InletError } from '../errors.js';
 import { StreamSet, type LiveStream, type StreamConfig, type StreamInsertOptions, type StreamOptions } from '../render/stream.js';
-import type { UploadApi } from '../uploads/socket-api.js';
+import type { UploadApi, UploadConfigOptions } from '../uploads/socket-api.js';
 
 /** The name the uploads extension registers under (see `live/extensions.ts`). */
 export const UPLOADS_EXTENSION = 'uploads';
@@ -64,7 +64,7 @@ const EFFECTS = Symbol('inlet.effects');
  * mount: (socket) => { socket.assign({ count: 0 }) },
  * handleEvent: (event, socket) => { socket.assign({ count: socket.assigns.count + 1 }) },
  */
-export class LiveViewSocket<A extends object = Record<string, unknown>> {
+export class LiveViewSocket<A extends object = Record<string, unknown>, U extends string = string> {
   readonly #host: SocketHost;
   #assigns: SocketAssigns<A>;
   #effects: Effects = { changed: new Set(), events: [] };
@@ -247,18 +247,21 @@ export class LiveViewSocket<A extends object = Record<string, unknown>> {
     return uploads;
   }
 
-  /** Allows uploads under `name`. */
-  allowUpload: UploadApi['allowUpload'] = (name, options) => this.#uploads().allowUpload(name, options);
+  /**
+   * Allows uploads under `name`. The `progress`, `writer` and `external`
+   * callbacks get this very socket, typed as the view's.
+   */
+  allowUpload: UploadApi<U, LiveViewSocket<A, U>>['allowUpload'] = (name, options) => this.#uploads().allowUpload(name, options as unknown as UploadConfigOptions | undefined);
   /** Stops allowing uploads under `name`. */
-  disallowUpload: UploadApi['disallowUpload'] = (name) => this.#uploads().disallowUpload(name);
+  disallowUpload: UploadApi<U>['disallowUpload'] = (name) => this.#uploads().disallowUpload(name);
   /** Cancels one entry. */
-  cancelUpload: UploadApi['cancelUpload'] = (name, ref) => this.#uploads().cancelUpload(name, ref);
+  cancelUpload: UploadApi<U>['cancelUpload'] = (name, ref) => this.#uploads().cancelUpload(name, ref);
   /** Consumes every completed entry of `name`. */
-  consumeUploadedEntries: UploadApi['consumeUploadedEntries'] = (name, fn) => this.#uploads().consumeUploadedEntries(name, fn);
+  consumeUploadedEntries: UploadApi<U>['consumeUploadedEntries'] = (name, fn) => this.#uploads().consumeUploadedEntries(name, fn);
   /** Consumes one completed entry. */
-  consumeUploadedEntry: UploadApi['consumeUploadedEntry'] = (name, entry, fn) => this.#uploads().consumeUploadedEntry(name, entry, fn);
+  consumeUploadedEntry: UploadApi<U>['consumeUploadedEntry'] = (name, entry, fn) => this.#uploads().consumeUploadedEntry(name, entry, fn);
   /** `{ completed, inProgress }` entries of `name`. */
-  uploadedEntries: UploadApi['uploadedEntries'] = (name) => this.#uploads().uploadedEntries(name);
+  uploadedEntries: UploadApi<U>['uploadedEntries'] = (name) => this.#uploads().uploadedEntries(name);
 
   /** @internal */
   [EFFECTS](): Effects {

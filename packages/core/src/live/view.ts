@@ -16,15 +16,40 @@ export interface LiveEvent {
   readonly [field: string]: unknown;
 }
 
+/**
+ * A view's events by name, each with the fields it carries (form fields
+ * decoded, `phx-value-*` values, hook payloads). Give one to
+ * `createLiveView` and `handleEvent` gets a union discriminated by `type`.
+ *
+ * @example
+ * type Events = { save: { user: { name: string; email: string } }; inc: {} }
+ */
+export type EventMap = Record<string, object>;
+
+/**
+ * The event `handleEvent` receives for an {@link EventMap}: one member per
+ * name, `{ type: name } & fields`. For the default map it is {@link LiveEvent}.
+ *
+ * @example
+ * type E = LiveEventOf<{ inc: { by: string } }> // { readonly type: 'inc'; readonly by: string }
+ */
+export type LiveEventOf<E extends EventMap> = string extends keyof E
+  ? LiveEvent
+  : { [K in keyof E & string]: Readonly<{ type: K } & E[K]> }[keyof E & string];
+
 /** Session data signed into the page at the HTTP render and handed to `mount`. */
 export type Session = Readonly<Record<string, unknown>>;
 
-/** The second argument of `render`. */
-export interface RenderMeta {
+/** The second argument of `render`; `U` names the view's upload configs. */
+export interface RenderMeta<U extends string = string> {
   /** The page's CSRF token. */
   readonly csrfToken: string;
-  /** The view's upload configs by name, for `live_file_input` and friends. */
-  readonly uploads: Readonly<Record<string, UploadConfigView>>;
+  /**
+   * The view's upload configs by name, for `live_file_input` and friends.
+   * Typed by the view's `U`, so `uploads.avatar` needs no `!` when the view
+   * declares `'avatar'`.
+   */
+  readonly uploads: Readonly<Record<U, UploadConfigView>>;
   /** False during the HTTP render. */
   readonly connected: boolean;
   /** The current URL. */
@@ -33,27 +58,33 @@ export interface RenderMeta {
 
 export type RenderContext<A> = Readonly<SocketAssigns<A>>;
 
-/** A live view's callbacks. Only `render` is required. */
-export interface LiveViewDefinition<A extends object = Record<string, unknown>, I = unknown> {
+/**
+ * A live view's callbacks. Only `render` is required.
+ *
+ * Type parameters: `A` the assigns, `I` the `handleInfo` messages, `E` the
+ * events ({@link EventMap}), `U` the upload config names.
+ */
+export interface LiveViewDefinition<A extends object = Record<string, unknown>, I = unknown, E extends EventMap = EventMap, U extends string = string> {
   /** Sets up assigns. Runs once for the HTTP render and once more when the browser connects. */
-  mount?(socket: LiveViewSocket<A>, session: Session, params: Params): void | Promise<void>;
+  mount?(socket: LiveViewSocket<A, U>, session: Session, params: Params): void | Promise<void>;
   /** Runs after mount and on every live patch, with the current URL. */
-  handleParams?(url: URL, socket: LiveViewSocket<A>): void | Promise<void>;
-  /** Handles browser events (`phx-click`, forms, hooks). */
-  handleEvent?(event: LiveEvent, socket: LiveViewSocket<A>): void | Promise<void>;
+  handleParams?(url: URL, socket: LiveViewSocket<A, U>): void | Promise<void>;
+  /** Handles browser events (`phx-click`, forms, hooks), typed by `E`. */
+  handleEvent?(event: LiveEventOf<E>, socket: LiveViewSocket<A, U>): void | Promise<void>;
   /** Handles messages from `sendInfo`, pubsub broadcasts and server-side work. */
-  handleInfo?(info: I, socket: LiveViewSocket<A>): void | Promise<void>;
+  handleInfo?(info: I, socket: LiveViewSocket<A, U>): void | Promise<void>;
   /** Returns the view's HTML as a template. Must be pure. */
-  render(context: RenderContext<A>, meta: RenderMeta): Template;
+  render(context: RenderContext<A>, meta: RenderMeta<U>): Template;
   /** Runs when the view ends (navigation, disconnect). */
-  unmount?(socket: LiveViewSocket<A>): void | Promise<void>;
+  unmount?(socket: LiveViewSocket<A, U>): void | Promise<void>;
   /** Colocated hooks and scripts this view uses ({@link hook}, {@link clientScript}); every page loads them. */
   readonly hooks?: readonly Colocated[];
 }
 
 const VIEW_BRAND = Symbol.for('inlet.view');
 
-export type LiveView<A extends object = Record<string, unknown>, I = unknown> = LiveViewDefinition<A, I> & {
+/** A view made by {@link createLiveView}. */
+export type LiveView<A extends object = Record<string, unknown>, I = unknown, E extends EventMap = EventMap, U extends string = string> = LiveViewDefinition<A, I, E, U> & {
   readonly [VIEW_BRAND]: true;
 };
 
@@ -68,10 +99,17 @@ export type LiveView<A extends object = Record<string, unknown>, I = unknown> = 
  *   },
  *   render: ({ count }) => html`<button phx-click="inc">${count}</button>`,
  * })
+ * @example
+ * // Typed events and upload names: no casts, no `!`.
+ * createLiveView<{ name: string }, never, { save: { user: { name: string } } }, 'avatar'>({
+ *   mount: (socket) => { socket.assign({ name: '' }); socket.allowUpload('avatar', { accept: ['image/*'] }) },
+ *   handleEvent: (event, socket) => socket.assign({ name: event.user.name }),
+ *   render: ({ name }, { uploads }) => html`<form phx-submit="save">${live_file_input(uploads.avatar)}${name}</form>`,
+ * })
  */
-export function createLiveView<A extends object = Record<string, unknown>, I = unknown>(
-  definition: LiveViewDefinition<A, I>,
-): LiveView<A, I> {
+export function createLiveView<A extends object = Record<string, unknown>, I = unknown, E extends EventMap = EventMap, U extends string = string>(
+  definition: LiveViewDefinition<A, I, E, U>,
+): LiveView<A, I, E, U> {
   if (typeof definition.render !== 'function') throw new InletError('INLET_ERR_VIEW_INVALID', 'A view needs a render function.');
   return Object.freeze({ ...definition, [VIEW_BRAND]: true as const });
 }

@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { InletError } from '../errors.js';
 import type { ExtensionHost, ExtensionInstance } from '../live/extensions.js';
-import type { LiveViewSocket } from '../live/socket.js';
 import { ChannelSlots, type ChannelHandle, type ChunkLimits, type StoredEntry, type UploadTokenData } from './channels.js';
 import type { ReceiverLink } from './chunked.js';
 import { autoChunkSize, autoChunkTimeout, MAX_CHUNK_SIZE, type EntryState } from './config.js';
@@ -273,7 +272,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   /** Marks the state changed and calls the config's `progress` callback for `entry`. */
   async #notify(state: ConfigState, entry: EntryState): Promise<void> {
     this.#touched = true;
-    await state.raw.progress?.(state.name, snapshot(entry), this.#owner.socket as LiveViewSocket<never>);
+    await state.raw.progress?.(state.name, snapshot(entry), this.#owner.socket);
   }
 
   #fail(state: ConfigState, entry: EntryState, reason: UploadErrorReason, message?: string): void {
@@ -304,7 +303,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   async storeFor(name: string, entry: EntryState): Promise<StoredEntry> {
     const raw = this.#state.byName(name).raw;
     const store = raw.writer
-      ? writerStore(raw.writer(name, snapshot(entry), this.#owner.socket as LiveViewSocket<never>))
+      ? writerStore(raw.writer(name, snapshot(entry), this.#owner.socket))
       : (raw.store ?? (await this.#host.defaultStore()));
     const record = { id: entry.uuid, size: entry.clientSize, ...(entry.clientType ? { contentType: entry.clientType } : {}) };
     return { store, record };

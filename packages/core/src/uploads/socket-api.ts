@@ -53,8 +53,11 @@ export interface ExternalMeta {
   readonly uploader: string;
 }
 
-/** Options of `allowUpload`. */
-export interface UploadConfigOptions {
+/**
+ * Options of `allowUpload`. `S` is the socket the callbacks get (the view's
+ * own socket when called through it), `N` the config's name.
+ */
+export interface UploadConfigOptions<S = LiveViewSocket<object>, N extends string = string> {
   /** Extensions (`.png`) and MIME types (`image/png`, `image/*`); `'any'` or an empty list accepts everything. Default `'any'`. */
   accept?: readonly string[] | 'any';
   /** Most entries at once. Default 1. */
@@ -81,7 +84,7 @@ export interface UploadConfigOptions {
   /** Upload as soon as files are selected. */
   autoUpload?: boolean;
   /** Called on every progress update and on failures. */
-  progress?: (name: string, entry: UploadEntry, socket: LiveViewSocket<never>) => void | Promise<void>;
+  progress?: (name: N, entry: UploadEntry, socket: S) => void | Promise<void>;
   /** Returns an error reason to reject an entry, or nothing to accept it. */
   validator?: (entry: UploadEntry) => UploadErrorReason | undefined | void;
   /**
@@ -95,7 +98,7 @@ export interface UploadConfigOptions {
    * LiveView's writer hook: returns the writer that receives one entry's
    * chunks (adapted to the store contract). Takes precedence over `store`.
    */
-  writer?: (name: string, entry: UploadEntry, socket: LiveViewSocket<never>) => UploadWriter;
+  writer?: (name: N, entry: UploadEntry, socket: S) => UploadWriter;
   /**
    * Checks the first bytes against `accept` (with `file-type`): a file whose
    * content contradicts its accepted type is refused with `not_accepted` before
@@ -117,7 +120,7 @@ export interface UploadConfigOptions {
    */
   window?: number;
   /** Presign hook for external uploads: returns client uploader metadata. Throwing fails the entry. */
-  external?: (entry: UploadEntry, socket: LiveViewSocket<never>) => ExternalMeta | Promise<ExternalMeta>;
+  external?: (entry: UploadEntry, socket: S) => ExternalMeta | Promise<ExternalMeta>;
 }
 
 /** An upload config as templates see it (`meta.uploads.photos`). */
@@ -160,16 +163,16 @@ export function postpone<T>(value: T): Postponed<T> {
   return { postpone: true, value };
 }
 
-/** The upload methods of {@link LiveViewSocket}. */
-export interface UploadApi {
-  allowUpload(name: string, options?: UploadConfigOptions): void;
-  disallowUpload(name: string): void;
-  cancelUpload(name: string, ref: string): Promise<void>;
-  consumeUploadedEntries<T>(name: string, fn: (meta: ConsumeMeta, entry: UploadEntry) => T | Postponed<T> | Promise<T | Postponed<T>>): Promise<T[]>;
+/** The upload methods of {@link LiveViewSocket}; `U` names the configs, `S` is the socket callbacks get. */
+export interface UploadApi<U extends string = string, S = LiveViewSocket<object>> {
+  allowUpload<N extends U>(name: N, options?: UploadConfigOptions<S, N>): void;
+  disallowUpload(name: U): void;
+  cancelUpload(name: U, ref: string): Promise<void>;
+  consumeUploadedEntries<T>(name: U, fn: (meta: ConsumeMeta, entry: UploadEntry) => T | Postponed<T> | Promise<T | Postponed<T>>): Promise<T[]>;
   consumeUploadedEntry<T>(
-    name: string,
+    name: U,
     entry: UploadEntry | string,
     fn: (meta: ConsumeMeta, entry: UploadEntry) => T | Postponed<T> | Promise<T | Postponed<T>>,
   ): Promise<T>;
-  uploadedEntries(name: string): { completed: UploadEntry[]; inProgress: UploadEntry[] };
+  uploadedEntries(name: U): { completed: UploadEntry[]; inProgress: UploadEntry[] };
 }

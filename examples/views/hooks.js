@@ -46,6 +46,13 @@ export const Ask = hook('Ask', {
   },
 });
 
+/** A hook shipped inline in the template (the client's runtime hooks), not in the page's bundle. */
+export const Runtime = hook('Runtime', {
+  mounted() {
+    this.js().show(this.el);
+  },
+});
+
 /** Runs JS commands the server pushes as `js-exec` events (Phoenix's colocated JS example). */
 export const ExecJs = clientScript('exec-js', (liveSocket) => {
   window.addEventListener('phx:js-exec', (e) => liveSocket.execJS(liveSocket.main.el, e.detail.cmd));
@@ -87,6 +94,7 @@ export const Hooks = createLiveView({
 <p id="notice" phx-hook="${Notice}">no notice yet</p>
 <button id="notify" phx-click="notify" phx-value-step="1">ask the server for a notice</button>
 ${liveComponent(Oracle, { id: 'oracle' })}
+<div id="runtime" phx-hook="${Runtime.name}" style="display: none;">Runtime hook works!</div>${Runtime.inlineScript()}
 <button id="push-js" phx-click="push-js">Push JS from the server</button>
 <h2 id="hello">Hello!</h2>
 </main>`,

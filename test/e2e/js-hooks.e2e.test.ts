@@ -239,6 +239,12 @@ describe('colocated hooks and scripts', () => {
     await expect.poll(() => page.textContent('#ask')).toBe('answer 42');
   });
 
+  it('a hook inlined in the template as a runtime hook mounts', async () => {
+    await expect.poll(visible('#runtime')).toBe(true);
+    // It is not in the page's bundle: the client found it through the inline script.
+    expect(await page.evaluate('Object.keys(window.__inletColocated.hooks).includes("Runtime")')).toBe(false);
+  });
+
   it('a colocated script runs JS commands the server pushes', async () => {
     expect(await page.isVisible('#hello')).toBe(true);
     await page.click('#push-js');

@@ -73,6 +73,16 @@ describe('colocated hooks', () => {
     expect(seen).toEqual(['Counter']);
   });
 
+  it('inlines as a runtime hook script the client can evaluate', () => {
+    const tricky = hook('Tricky', { text: '</script><b>', mounted() {} });
+    const script = tricky.inlineScript({ nonce: 'n"1' }).value;
+    expect(script.startsWith('<script data-phx-runtime-hook="Tricky" nonce="n&quot;1">')).toBe(true);
+    expect(script.slice(0, -'</script>'.length)).not.toContain('</');
+    const window: Record<string, () => { text: string }> = {};
+    runInNewContext(script.replace(/^<script[^>]*>/, '').replace(/<\/script>$/, ''), { window });
+    expect(window.phx_hook_Tricky?.().text).toBe('</script><b>');
+  });
+
   it('client scripts run once with the LiveSocket', () => {
     const registry = new ColocatedRegistry();
     registry.add([

@@ -12,6 +12,8 @@
  * Pure: no I/O. The app collects them into one script (`live/colocated.ts`).
  */
 import { InletError } from '../errors.js';
+import { escapeHtml } from './escape.js';
+import { SafeHtml } from './template.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- browser-side values (elements, event payloads, the LiveSocket) are as loosely typed as the client's own HookInterface */
 
@@ -130,6 +132,22 @@ export class ColocatedHook {
   /** The name, so `phx-hook="${MyHook}"` renders it. */
   toString(): string {
     return this.name;
+  }
+
+  /**
+   * The hook as an inline `<script>` for the template (Phoenix's `runtime`
+   * colocated hooks): the client finds it in the page when an element
+   * needs the hook, so it works without the colocated bundle, e.g. in
+   * HTML rendered by something else. Pass the page's CSP `nonce` if any.
+   *
+   * @example
+   * html`<div id="chart" phx-hook="${Chart}"></div>${Chart.inlineScript()}`
+   */
+  inlineScript(options: { readonly nonce?: string } = {}): SafeHtml {
+    const nonce = options.nonce === undefined ? '' : ` nonce="${escapeHtml(options.nonce)}"`;
+    // `<\/` keeps a "</script>" inside the source from closing the tag.
+    const body = `window[${JSON.stringify(`phx_hook_${this.name}`)}] = function () { return ${this.source}; };`.replace(/<\//g, '<\\/');
+    return new SafeHtml(`<script data-phx-runtime-hook="${escapeHtml(this.name)}"${nonce}>${body}</script>`);
   }
 }
 

@@ -3,7 +3,7 @@
  * registration and validation (protocol.md §5.5). No I/O.
  */
 import { randomUUID } from 'node:crypto';
-import { boolean, checkOptions, either, func, integer, list, oneOf, string, type Schema } from '../options.js';
+import { boolean, checkOptions, either, func, implementing, integer, list, object, oneOf, string, type Schema } from '../options.js';
 import { uploadStoreCheck } from './store.js';
 import { ENTRY_ERRORS } from './reasons.js';
 import type { UploadConfigOptions, UploadEntry, UploadErrorReason } from './socket-api.js';
@@ -73,6 +73,7 @@ export interface ResolvedOptions {
   readonly maxExcessEntries: number;
 }
 
+const QUOTA_COUNTER = implementing('a QuotaCounter', 'reserve', 'release', 'usage');
 const ACCEPT_RULE = /^(?:\.[a-z0-9][a-z0-9.+-]*|[a-z]+\/(?:\*|[a-z0-9.+-]+))$/i;
 const auto = oneOf('auto');
 
@@ -94,6 +95,13 @@ export const UPLOAD_OPTIONS_SCHEMA: Schema = {
   sniff: either('true, false or a function', boolean, func),
   uploader: oneOf('auto', 'channel'),
   window: integer(64 * 1024, 64 * 1024 * 1024),
+  quota: (value, path) => {
+    object({ counter: QUOTA_COUNTER, key: string(), maxBytes: integer(0), maxFiles: integer(0), periodMs: integer(1) })(value, path);
+    // counter and key are required.
+    const q = value as { counter?: unknown; key?: unknown };
+    QUOTA_COUNTER(q.counter, `${path}.counter`);
+    string()(q.key, `${path}.key`);
+  },
 };
 
 /**

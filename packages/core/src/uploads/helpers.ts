@@ -92,6 +92,7 @@ export const DEFAULT_UPLOAD_MESSAGES: Readonly<Record<string, UploadMessage>> = 
   external_client_failure: ({ entry }) => `The upload failed${entry?.errorMessage ? `: ${entry.errorMessage}` : '.'}`,
   external_metadata_failure: () => 'The upload could not be prepared. Please try again.',
   chunk_timeout: () => 'The upload stalled and was stopped. Please try again.',
+  quota_exceeded: ({ entry }) => entry?.errorMessage ?? 'This file would go over your upload quota.',
 };
 
 /**

@@ -16,6 +16,7 @@ import { presign, type ExternalHost, type ReceiverBinding } from './external.js'
 import { consumeFileSystem } from './file-system.js';
 import type { SniffRules } from './entry-channel.js';
 import { DEFAULT_INLET_WINDOW, MAX_INLET_WINDOW, INLET_AUTO_CHUNK_SIZE, INLET_UPLOADER_NAME, INLET_UPLOADER_PARAM, INLET_UPLOADER_VERSION } from './inlet-wire.js';
+import { quotaRefusal, type QuotaUsage } from './cluster/quota.js';
 import { ENTRY_ERRORS, UPLOAD_REASONS } from './reasons.js';
 import type { ConsumeMeta, Postponed, UploadApi, UploadConfigOptions, UploadEntry, UploadErrorReason } from './socket-api.js';
 import { failEntry, putEntries, removeEntry, snapshot, UploadState, type ConfigState } from './state.js';
@@ -48,6 +49,8 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   readonly #state = new UploadState();
   readonly #slots: ChannelSlots;
   readonly #sessions = new WeakMap<EntryState, ReceiverBinding>();
+  /** Quota reserved at preflight per entry, until it is consumed (kept) or dropped (refunded). */
+  readonly #quotaHeld = new Map<EntryState, QuotaUsage>();
   readonly #external: ExternalHost;
   /** Tokens from an earlier mount of the same view carry another nonce and are refused. */
   readonly nonce = randomBytes(9).toString('base64url');
@@ -192,6 +195,10 @@ export class UploadManager implements UploadApi, ExtensionInstance {
         continue;
       }
       if (entry.preflighted && !state.raw.external) continue;
+      if (!(await this.#reserveQuota(state, entry))) {
+        errors[entry.ref] = [...entry.errors];
+        continue;
+      }
       entry.preflighted = true;
       if (state.raw.external) {
         const { meta, binding } = await presign(this.#external, state, entry, this.#sessions.get(entry));
@@ -216,6 +223,32 @@ export class UploadManager implements UploadApi, ExtensionInstance {
       entries,
       errors,
     };
+  }
+
+  /**
+   * Reserves the entry's declared size and one file under the config's quota
+   * key, once per entry; false (and the entry fails with `quota_exceeded`) when refused.
+   */
+  async #reserveQuota(state: ConfigState, entry: EntryState): Promise<boolean> {
+    const quota = state.raw.quota;
+    if (!quota || this.#quotaHeld.has(entry)) return true;
+    const amount = { bytes: entry.clientSize, files: 1 };
+    const result = await quota.counter.reserve(quota.key, amount, quota);
+    if (result.ok) {
+      this.#quotaHeld.set(entry, amount);
+      return true;
+    }
+    this.#fail(state, entry, ENTRY_ERRORS.QUOTA_EXCEEDED, quotaRefusal(result, amount.bytes, quota));
+    return false;
+  }
+
+  /** Gives back what an entry that will not be kept reserved. */
+  async #refundQuota(state: ConfigState, entry: EntryState): Promise<void> {
+    const amount = this.#quotaHeld.get(entry);
+    const quota = state.raw.quota;
+    this.#quotaHeld.delete(entry);
+    if (!amount || !quota) return;
+    await quota.counter.release(quota.key, amount).catch((e: unknown) => this.#owner.app.log('refunding an upload quota failed', e));
   }
 
   /** Whether this page has the Inlet uploader (it connected with `connect()`) and the config lets it be used. */
@@ -338,6 +371,9 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   async #drop(state: ConfigState, entry: EntryState, why: 'cancel' | 'consumed'): Promise<void> {
     if (!removeEntry(state, entry, why)) return;
     this.#touched = true;
+    // A consumed file keeps counting against its quota; anything else gives its reservation back.
+    if (why === 'cancel') await this.#refundQuota(state, entry);
+    else this.#quotaHeld.delete(entry);
     const binding = this.#sessions.get(entry);
     if (binding) {
       binding.unbind();

@@ -15,6 +15,7 @@ export const ENTRY_ERRORS = {
   EXTERNAL_METADATA_FAILURE: 'external_metadata_failure',
   WRITER_FAILURE: 'writer_failure',
   CHUNK_TIMEOUT: 'chunk_timeout',
+  QUOTA_EXCEEDED: 'quota_exceeded',
 } as const;
 
 /** Why an upload channel refused a join or a chunk. */

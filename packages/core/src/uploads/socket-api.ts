@@ -2,6 +2,7 @@
  * The public upload types: options, entries, configs as templates see them,
  * and the upload methods of the view socket.
  */
+import type { UploadQuota } from './cluster/quota.js';
 import type { LiveViewSocket } from '../live/socket.js';
 import type { UploadStore } from './store.js';
 import type { UploadWriter } from './writer.js';
@@ -16,6 +17,7 @@ export type UploadErrorReason =
   | 'external_client_failure'
   | 'writer_failure'
   | 'external_metadata_failure'
+  | 'quota_exceeded'
   | (string & {});
 
 /** One file the browser selected. */
@@ -119,6 +121,12 @@ export interface UploadConfigOptions<S = LiveViewSocket<object>, N extends strin
    * docs/uploads.md, Measurements.
    */
   window?: number;
+  /**
+   * Counts this config's uploads against an app-supplied key's byte and file
+   * quotas (see `UploadQuota`): an entry over quota fails at preflight with
+   * `quota_exceeded` and a message saying how much is used. Default: none.
+   */
+  quota?: UploadQuota;
   /** Presign hook for external uploads: returns client uploader metadata. Throwing fails the entry. */
   external?: (entry: UploadEntry, socket: S) => ExternalMeta | Promise<ExternalMeta>;
 }

@@ -8,7 +8,16 @@
  */
 export type { JsonObject, JsonValue } from './json.js';
 export { DEFAULT_LOCK_TTL_MS, MemoryLocker, lockToken, type UploadLocker } from './lock.js';
-export { MemoryQuotaCounter, checkQuotaAmount, type QuotaCounter, type QuotaLimits, type QuotaResult, type QuotaUsage } from './quota.js';
+export {
+  MemoryQuotaCounter,
+  checkQuotaAmount,
+  quotaRefusal,
+  type QuotaCounter,
+  type QuotaLimits,
+  type QuotaResult,
+  type QuotaUsage,
+  type UploadQuota,
+} from './quota.js';
 export {
   MemoryUploadStateStore,
   type ClaimResult,

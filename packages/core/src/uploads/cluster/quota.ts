@@ -108,3 +108,43 @@ export class MemoryQuotaCounter implements QuotaCounter {
     return entry;
   }
 }
+
+/**
+ * The `quota` option of `allowUpload`: whose quota an upload counts against
+ * and how large it is. Each entry reserves its declared size and one file at
+ * preflight; a refused entry fails with `quota_exceeded` and gets no token.
+ * A consumed entry keeps its reservation (the bytes now belong to the key);
+ * a cancelled, failed or abandoned one gives it back.
+ *
+ * @example
+ * socket.allowUpload('docs', {
+ *   accept: 'any',
+ *   quota: { counter: quota, key: `user:${session.userId}`, maxBytes: 1024 ** 3, maxFiles: 100 },
+ * });
+ */
+export interface UploadQuota extends QuotaLimits {
+  /** Where usage is counted: `MemoryQuotaCounter` on one node, `RedisQuotaCounter` across nodes. */
+  readonly counter: QuotaCounter;
+  /** The app-supplied key: a user, a browser session, a tenant. */
+  readonly key: string;
+}
+
+/**
+ * The plain-words reason a reservation was refused, for the entry's error message.
+ *
+ * @example
+ * quotaRefusal({ ok: false, usage: { bytes: 9e8, files: 3 }, exceeded: 'bytes' }, 2e8, { maxBytes: 1e9 });
+ * // 'This file (200.0 MB) would go over your upload quota: 900.0 MB of 1.0 GB used.'
+ */
+export function quotaRefusal(result: Extract<QuotaResult, { ok: false }>, bytes: number, limits: QuotaLimits): string {
+  if (result.exceeded === 'files') {
+    return `You have reached your limit of ${limits.maxFiles ?? 0} files (${result.usage.files} used), so this file was not uploaded.`;
+  }
+  return `This file (${size(bytes)}) would go over your upload quota: ${size(result.usage.bytes)} of ${size(limits.maxBytes ?? 0)} used.`;
+}
+
+function size(bytes: number): string {
+  if (bytes >= 1_000_000_000) return `${(bytes / 1_000_000_000).toFixed(1)} GB`;
+  if (bytes >= 1_000_000) return `${(bytes / 1_000_000).toFixed(1)} MB`;
+  return `${Math.ceil(bytes / 1000)} kB`;
+}

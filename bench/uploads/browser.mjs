@@ -94,6 +94,9 @@ async function selfDrivenPage(server, target, { workDir, dataUrl, timeoutMs = 90
   return { rep, mem };
 }
 
+/** Runs any self-driving page target (`target(run)` is its path and hash); resolves with its report and memory. */
+export const runSelfDriven = (server, target, opts) => selfDrivenPage(server, target, opts);
+
 /** One upload by a self-driving page in a Chromium without DevTools attached. */
 export async function noDevtoolsUpload(server, file, opts) {
   const { rep, mem } = await selfDrivenPage(server, (run) => `/upload#auto=${encodeURIComponent(file.name)}&run=${run}`, opts);

@@ -174,7 +174,7 @@ export function sampleRss(pid) {
  * Starts server.mjs as a child process. `chunkBytes` undefined = Inlet default.
  * Returns { url, pid, port, saved[], on(prefix, fn), waitFor(prefix, pred, ms), send(line), stop() }.
  */
-export async function startInletServer({ workDir, tag, chunkBytes, maxFrameBytes, nodeArgs = [] }) {
+export async function startInletServer({ workDir, tag, chunkBytes, maxFrameBytes, nodeArgs = [], env: extraEnv = {} }) {
   const dir = join(workDir, `srv-${tag}`);
   const env = {
     ...process.env,
@@ -183,6 +183,7 @@ export async function startInletServer({ workDir, tag, chunkBytes, maxFrameBytes
     UPLOAD_TMP: join(dir, 'tmp'),
     ...(chunkBytes ? { CHUNK_BYTES: String(chunkBytes) } : {}),
     ...(maxFrameBytes ? { MAX_FRAME_BYTES: String(maxFrameBytes) } : {}),
+    ...extraEnv,
   };
   const child = spawn(process.execPath, [...nodeArgs, join(HERE, 'server.mjs')], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   const listeners = [];

@@ -45,15 +45,17 @@ function until(check) {
 const report = (body) =>
   fetch('/bench/report', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-async function selfDrive(name, run) {
+async function selfDrive(names, run) {
   await until(() => document.querySelector('[data-phx-main].phx-connected'));
-  const file = await fetchFile(name);
+  const files = await Promise.all(names.split(',').map((n) => fetchFile(n)));
+  const name = names;
+  const file = { size: files.reduce((n, f) => n + f.size, 0) };
   await (await fetch(`/bench/ready?run=${encodeURIComponent(run)}`, { cache: 'no-store' })).text();
 
   const input = () => document.querySelector('#f input[type=file]');
   const t0 = performance.now();
   const dt = new DataTransfer();
-  dt.items.add(file);
+  for (const f of files) dt.items.add(f);
   input().files = dt.files;
   input().dispatchEvent(new Event('input', { bubbles: true }));
   await until(() => (input()?.getAttribute('data-phx-active-refs') ?? '') !== '');
@@ -61,7 +63,7 @@ async function selfDrive(name, run) {
   const tClick = performance.now();
   document.querySelector('#f button[type=submit]').click();
   const tSubmit = marks.submit ?? tClick;
-  await until(() => document.querySelector('#saved li'));
+  await until(() => document.querySelectorAll('#saved li').length >= files.length);
   const t1 = performance.now();
   const saved = [...document.querySelectorAll('#saved li')].map((li) => ({ name: li.textContent, sha256: li.dataset.sha, dest: li.dataset.dest }));
   await report({
@@ -127,8 +129,44 @@ async function rawDrive(name, run, port, chunkSize) {
   await report({ run, name, size: file.size, totalMs: t1 - t0, firstProgressMs: firstAck, saved: [] });
 }
 
+/**
+ * The browser streaming reference: the same file sent to a bare ws server with
+ * many messages in flight and no wait for replies (Blob.arrayBuffer() per
+ * chunk, WebSocket.send, pausing only while more than `window` bytes are
+ * buffered). The server answers once, when every byte has arrived.
+ */
+async function streamDrive(name, run, port, chunkSize, windowBytes) {
+  const file = await fetchFile(name);
+  await (await fetch(`/bench/ready?run=${encodeURIComponent(run)}`, { cache: 'no-store' })).text();
+  const t0 = performance.now();
+  const ws = new WebSocket(`ws://${location.hostname}:${port}`);
+  ws.binaryType = 'arraybuffer';
+  const done = new Promise((resolve, reject) => {
+    ws.onmessage = (m) => (m.data === 'done' ? resolve() : undefined);
+    ws.onerror = () => reject(new Error('stream ws error'));
+  });
+  await new Promise((r) => (ws.onopen = r));
+  ws.send(`size ${file.size}`);
+  const channel = new MessageChannel();
+  const yieldNow = () => new Promise((r) => ((channel.port1.onmessage = r), channel.port2.postMessage(0)));
+  for (let offset = 0; offset < file.size; offset += chunkSize) {
+    const data = await file.slice(offset, offset + chunkSize).arrayBuffer();
+    while (ws.bufferedAmount > windowBytes) await yieldNow();
+    ws.send(data);
+  }
+  await done;
+  const t1 = performance.now();
+  ws.close();
+  await report({ run, name, size: file.size, totalMs: t1 - t0, saved: [] });
+}
+
 const hash = new URLSearchParams(location.hash.slice(1));
-if (hash.get('raw')) {
+if (hash.get('stream')) {
+  const run = hash.get('run') ?? '';
+  streamDrive(hash.get('file'), run, Number(hash.get('stream')), Number(hash.get('chunk')), Number(hash.get('window'))).catch((e) =>
+    report({ run, error: String((e && e.stack) || e) }),
+  );
+} else if (hash.get('raw')) {
   const run = hash.get('run') ?? '';
   rawDrive(hash.get('file'), run, Number(hash.get('raw')), Number(hash.get('chunk'))).catch((e) => report({ run, error: String((e && e.stack) || e) }));
 } else if (hash.get('auto')) {

@@ -34,6 +34,9 @@ const UPLOAD_TMP = env.UPLOAD_TMP;
 if (!OUT_DIR || !UPLOAD_TMP) throw new Error('OUT_DIR and UPLOAD_TMP are required');
 const CHUNK_BYTES = env.CHUNK_BYTES ? Number(env.CHUNK_BYTES) : undefined;
 const MAX_FRAME_BYTES = env.MAX_FRAME_BYTES ? Number(env.MAX_FRAME_BYTES) : undefined;
+const WINDOW = env.WINDOW ? Number(env.WINDOW) : undefined;
+// CLIENT=plain: the page builds its LiveSocket by hand (the official client's own uploader).
+const PLAIN = env.CLIENT === 'plain';
 mkdirSync(OUT_DIR, { recursive: true });
 mkdirSync(UPLOAD_TMP, { recursive: true });
 
@@ -47,6 +50,7 @@ const UploadBench = createLiveView({
       maxEntries: 10,
       maxFileSize: 2 * 1024 ** 3,
       ...(CHUNK_BYTES ? { chunkSize: CHUNK_BYTES } : {}),
+      ...(WINDOW ? { window: WINDOW } : {}),
     }),
   handleEvent: async (event, socket) => {
     if (event.type !== 'save') return;
@@ -138,7 +142,9 @@ const server = createServer({
   handler,
   scripts:
     '<script type="module" src="/bench/page.js"></script>' +
-    '<script type="module">import { connect } from "/inlet/inlet-client.js"; window.liveSocket = connect();</script>',
+    (PLAIN
+      ? '<script type="module">import { Socket, LiveSocket } from "/inlet/inlet-client.js"; const csrf = document.querySelector("meta[name=\'csrf-token\']").content; window.liveSocket = new LiveSocket("/live", Socket, { params: { _csrf_token: csrf } }); window.liveSocket.connect();</script>'
+      : '<script type="module">import { connect } from "/inlet/inlet-client.js"; window.liveSocket = connect();</script>'),
   uploadTmpDir: UPLOAD_TMP,
   ...(MAX_FRAME_BYTES ? { maxFrameBytes: MAX_FRAME_BYTES } : {}),
   log: (m, e) => console.error(`[inlet] ${m}`, e ?? ''),

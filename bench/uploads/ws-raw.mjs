@@ -21,6 +21,20 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === '-
   wss.on('listening', () => console.log(`PORT ${wss.address().port}`));
   let n = 0;
   wss.on('connection', (ws) => {
+    if (process.argv[3] === 'stream') {
+      // The streaming reference: "size N" first, then bytes; one "done" at the end.
+      let expected = Infinity;
+      let got = 0;
+      ws.on('message', (data, isBinary) => {
+        if (!isBinary) {
+          expected = Number(/^size (\d+)$/.exec(String(data))?.[1] ?? Infinity);
+          return;
+        }
+        got += data.length;
+        if (got >= expected) ws.send('done');
+      });
+      return;
+    }
     const file = write ? join(dir, `c${++n}`) : null;
     const fd = write ? openSync(file, 'w') : null;
     const hash = write ? createHash('sha256') : null;

@@ -1,9 +1,10 @@
 // Hashing for the Inlet uploader: the whole file's SHA-256, incrementally, in
-// file order (hash-wasm; measured in bench/hash), with its state saved at
-// chunk boundaries so that a resume at any recent boundary continues without
-// re-reading the file; CRC-32 of each chunk; and the file fingerprint
+// file order (hash-wasm, in a worker; measured in bench/hash), with its state
+// saved at chunk boundaries so that a resume at any recent boundary continues
+// without re-reading the file; CRC-32 of each chunk; and the file fingerprint
 // (WebCrypto SHA-256 over the name, size, date and first 64 KiB).
 import { createCRC32, createSHA256 } from 'hash-wasm';
+import { createFileHash } from './uploader-sha.js';
 import { FINGERPRINT_PREFIX_BYTES } from './uploader-wire.js';
 
 let crcPromise;
@@ -29,22 +30,56 @@ export async function fingerprint(file) {
   return hex(await crypto.subtle.digest('SHA-256', all));
 }
 
-/** Most saved states kept (chunk boundaries a resume may land on without re-reading). */
-const MAX_SAVED_STATES = 64;
+let worker;
+let workerFailed = false;
+let nextId = 0;
+const pending = new Map();
+
+/** The shared hashing worker, or undefined when none can be started here. */
+function hashWorker() {
+  if (worker || workerFailed) return worker;
+  try {
+    // __INLET_HASH_WORKER__ is the worker's bundled source, defined by build.mjs.
+    // eslint-disable-next-line no-undef
+    if (typeof __INLET_HASH_WORKER__ !== 'string' || typeof Worker !== 'function') throw new Error('no worker source');
+    // eslint-disable-next-line no-undef
+    const url = URL.createObjectURL(new Blob([__INLET_HASH_WORKER__], { type: 'text/javascript' }));
+    worker = new Worker(url);
+    worker.onmessage = (e) => {
+      const p = pending.get(e.data.id);
+      if (!p) return;
+      pending.delete(e.data.id);
+      if (e.data.error) p.reject(new Error(e.data.error));
+      else p.resolve(e.data.result);
+    };
+    worker.onerror = () => {
+      workerFailed = true;
+      for (const p of pending.values()) p.reject(new Error('the hashing worker failed'));
+      pending.clear();
+    };
+  } catch {
+    workerFailed = true;
+    worker = undefined;
+  }
+  return worker;
+}
+
+let keys = 0;
 
 /**
- * The SHA-256 of a file, fed in order. `offset` is how many bytes it has
- * seen; `rewind(to)` goes back to a saved boundary, or to 0.
+ * The SHA-256 of a file, fed in order, computed off the page's thread when a
+ * worker can be started (the page then only reads, frames and sends).
+ * `offset` is how many bytes were fed; `rewind(to)` goes back to a saved
+ * boundary or to 0; `catchUp(file, to)` reads and hashes up to `to`.
  */
 export class FileHasher {
-  #hasher;
+  #key = `h${keys++}`;
+  #local;
   #offset = 0;
-  #saved = new Map();
 
   static async create() {
     const h = new FileHasher();
-    h.#hasher = await createSHA256();
-    h.#hasher.init();
+    if (!hashWorker()) h.#local = createFileHash(await createSHA256());
     return h;
   }
 
@@ -52,47 +87,39 @@ export class FileHasher {
     return this.#offset;
   }
 
-  /** Feeds the bytes at `offset`; bytes it has already seen are skipped, a gap is an error. */
+  #call(op, data = {}, transfer = []) {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, op, key: this.#key, ...data }, transfer);
+    });
+  }
+
+  /** Feeds `bytes` (a Uint8Array over its own buffer, which is handed over) at `offset`. */
   update(offset, bytes) {
     const end = offset + bytes.length;
     if (end <= this.#offset) return;
     if (offset > this.#offset) throw new Error(`hash gap: at ${this.#offset}, given ${offset}`);
-    this.#hasher.update(offset === this.#offset ? bytes : bytes.subarray(this.#offset - offset));
     this.#offset = end;
-    this.#saved.set(end, this.#hasher.save());
-    if (this.#saved.size > MAX_SAVED_STATES) this.#saved.delete(this.#saved.keys().next().value);
+    if (this.#local) this.#local.update(offset, bytes);
+    else worker.postMessage({ op: 'update', key: this.#key, offset, buffer: bytes.buffer }, [bytes.buffer]);
   }
 
-  /** Goes back to `to` if a state was saved there (or `to` is 0); returns whether it could. */
-  rewind(to) {
-    if (to === this.#offset) return true;
-    if (to === 0) {
-      this.#hasher.init();
-      this.#offset = 0;
-      this.#saved.clear();
-      return true;
-    }
-    const state = this.#saved.get(to);
-    if (!state) return false;
-    this.#hasher.load(state);
-    this.#offset = to;
-    for (const k of [...this.#saved.keys()]) if (k > to) this.#saved.delete(k);
-    return true;
+  async rewind(to) {
+    const ok = this.#local ? this.#local.rewind(to) : await this.#call('rewind', { to });
+    if (ok) this.#offset = to;
+    return ok;
   }
 
-  /** Reads and hashes `file` from the current offset up to `to` (a resume after a reload). */
-  async catchUp(file, to, step = 4 * 1024 * 1024) {
-    while (this.#offset < to) {
-      const end = Math.min(to, this.#offset + step);
-      this.update(this.#offset, new Uint8Array(await file.slice(this.#offset, end).arrayBuffer()));
-    }
+  async catchUp(file, to) {
+    this.#offset = this.#local ? await this.#local.catchUp(file, to) : await this.#call('catchUp', { file, to });
   }
 
-  /** The digest of everything fed so far, in hex (the state is kept). */
   digest() {
-    const state = this.#hasher.save();
-    const out = this.#hasher.digest('hex');
-    this.#hasher.load(state);
-    return out;
+    return this.#local ? Promise.resolve(this.#local.digest()) : this.#call('digest');
+  }
+
+  drop() {
+    if (!this.#local && worker) worker.postMessage({ op: 'drop', key: this.#key });
   }
 }

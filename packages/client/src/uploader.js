@@ -9,9 +9,7 @@
 // framed with its offset and CRC-32, hashes the whole file (SHA-256) in order
 // as it reads, and sends that digest after the last chunk. Progress follows the
 // acknowledged bytes. A refused chunk (bad checksum, wrong offset) is sent
-// again from the offset the server gives. When the socket drops, the upload
-// waits for the view to rejoin, gives the same File back to the live file
-// input, and continues from the server's verified offset.
+// again from the offset the server gives.
 import { FileHasher, crc32Of, fingerprint } from './uploader-hash.js';
 import { EVENTS, FRAME_VERSION, HEADER_BYTES, REASONS, RECOVERABLE } from './uploader-wire.js';
 
@@ -25,10 +23,8 @@ const MAX_REFUSALS = 32;
 const MAX_CHANNEL_RETRIES = 5;
 /** The uplink each push's timeout allows for the bytes queued before it: 128 KiB/s. */
 const TIMEOUT_BYTES_PER_SECOND = 128 * 1024;
-/** How often a waiting upload checks whether its view has rejoined. */
-const REJOIN_POLL_MS = 100;
-/** How long it waits for that. */
-const REJOIN_GIVE_UP_MS = 10 * 60_000;
+/** Least time between two progress reports of one entry. */
+const PROGRESS_INTERVAL_MS = 100;
 
 const ridKey = (fp) => `inlet:rid:${fp}`;
 
@@ -61,6 +57,8 @@ class Upload {
     this.pumping = false;
     this.kicked = false;
     this.channel = null;
+    this.lastProgress = -Infinity;
+    this.progressTimer = undefined;
   }
 
   attach(entry, resp, liveSocket, onViewError) {
@@ -128,8 +126,8 @@ class Upload {
     if (reply.window) this.window = Math.min(MAX_WINDOW, reply.window);
     const offset = Math.max(0, Math.min(this.size, Number(reply.offset) || 0));
     // The whole-file hash must stand exactly at the server's offset.
-    if (!this.hasher.rewind(offset)) {
-      if (this.hasher.offset > offset) this.hasher.rewind(0);
+    if (!(await this.hasher.rewind(offset))) {
+      if (this.hasher.offset > offset) await this.hasher.rewind(0);
       await this.hasher.catchUp(this.file, offset);
     }
     if (this.channel !== ch) return;
@@ -169,17 +167,17 @@ class Upload {
         const bytes = new Uint8Array(await this.file.slice(offset, offset + length).arrayBuffer());
         if (bytes.length !== length) throw new Error('the file changed while it was read');
         if (this.channel !== ch || this.gen !== gen) continue; // re-sent from elsewhere meanwhile
-        this.hasher.update(offset, bytes);
         const frame = new Uint8Array(HEADER_BYTES + length);
         const view = new DataView(frame.buffer);
         view.setUint8(0, FRAME_VERSION);
         view.setUint32(4, await crc32Of(bytes), true);
         view.setFloat64(8, offset, true);
         frame.set(bytes, HEADER_BYTES);
+        this.hasher.update(offset, bytes); // hands the bytes to the hashing worker
         if (this.channel !== ch || this.gen !== gen) continue;
         this.pushChunk(ch, gen, offset + length, frame.buffer);
       }
-      if (this.state === 'sending' && this.sent === this.size && !this.finishSent) this.sendFinish();
+      if (this.state === 'sending' && this.sent === this.size && !this.finishSent) await this.sendFinish();
     } while (this.kicked);
   }
 
@@ -216,12 +214,14 @@ class Upload {
     this.kick();
   }
 
-  sendFinish() {
+  async sendFinish() {
     const ch = this.channel;
     const gen = this.gen;
     this.finishSent = true;
     this.state = 'finishing';
-    ch.push(EVENTS.FINISH, { sha256: this.hasher.digest() }, this.pushTimeout)
+    const sha256 = await this.hasher.digest();
+    if (this.channel !== ch || this.gen !== gen || this.state !== 'finishing') return;
+    ch.push(EVENTS.FINISH, { sha256 }, this.pushTimeout)
       .receive('ok', () => {
         if (this.channel !== ch || this.gen !== gen) return;
         this.complete();
@@ -237,12 +237,28 @@ class Upload {
       .receive('timeout', () => this.onChannelError(ch));
   }
 
+  /**
+   * Reports the acknowledged share, at most every PROGRESS_INTERVAL_MS: each
+   * report is a `progress` push the server answers with a render, and a
+   * fast upload acknowledges many chunks per percent.
+   */
   progress() {
-    if (this.entry && !this.entry.isCancelled()) this.entry.progress(Math.min(99, Math.floor((this.acked / this.size) * 100)));
+    if (!this.entry || this.entry.isCancelled() || this.state === 'failed' || this.state === 'cancelled' || this.state === 'done') return;
+    const wait = this.lastProgress + PROGRESS_INTERVAL_MS - performance.now();
+    if (wait > 0) {
+      this.progressTimer ??= setTimeout(() => {
+        this.progressTimer = undefined;
+        this.progress();
+      }, wait);
+      return;
+    }
+    this.lastProgress = performance.now();
+    this.entry.progress(Math.min(99, Math.floor((this.acked / this.size) * 100)));
   }
 
   complete() {
     this.state = 'done';
+    clearTimeout(this.progressTimer);
     this.forget();
     // The channel stays open until the server consumes the entry and closes it.
     this.entry.progress(100);
@@ -252,6 +268,7 @@ class Upload {
     if (this.entry) byRef.delete(this.entry.ref);
     if (this.fp) storage()?.removeItem(ridKey(this.fp));
     byFile.delete(this.file);
+    this.hasher?.drop();
   }
 
   leave() {
@@ -304,72 +321,19 @@ class Upload {
     }, 250 * 2 ** this.retries);
   }
 
-  /** The view's channel errored (socket drop, server restart, view crash). */
+  /**
+   * The view's channel errored (socket drop, server restart, view crash): stop
+   * and let go of the channel. The rejoined view is a new instance that knows
+   * nothing of this entry (the official client clears the input), so the user
+   * selects the file again; continuing from the server's offset comes with
+   * resumable upload sessions.
+   */
   onViewError() {
     if (this.state === 'cancelled' || this.state === 'failed' || this.state === 'done') return;
     this.viewError = true;
     this.leave();
-    this.state = 'waiting';
-    awaitRejoin(this);
-  }
-}
-
-/** Uploads waiting for their view to rejoin, by view. */
-const waiting = new Map();
-
-function awaitRejoin(upload) {
-  const view = upload.entry.view;
-  let group = waiting.get(view);
-  if (group) {
-    group.uploads.add(upload);
-    return;
-  }
-  group = { uploads: new Set([upload]), joinCount: view.joinCount, since: Date.now() };
-  waiting.set(view, group);
-  const poll = () => {
-    if (view.destroyed || Date.now() - group.since > REJOIN_GIVE_UP_MS) {
-      waiting.delete(view);
-      for (const u of group.uploads) u.state = 'abandoned';
-      return;
-    }
-    if (view.joinCount > group.joinCount && !view.joinPending && view.isConnected()) {
-      waiting.delete(view);
-      giveBack(view, [...group.uploads]);
-      return;
-    }
-    setTimeout(poll, REJOIN_POLL_MS);
-  };
-  setTimeout(poll, REJOIN_POLL_MS);
-}
-
-/**
- * Gives the files back to the rejoined view's live file inputs, by input
- * name and in their first order: the official client then registers and (for
- * auto-upload inputs) preflights them, and each new entry finds its upload by
- * its File. An upload that a submit started submits its form again.
- */
-function giveBack(view, uploads) {
-  const byName = new Map();
-  for (const u of uploads) {
-    const name = u.entry.fileEl && u.entry.fileEl.name;
-    if (!name) continue;
-    u.state = 'recovering';
-    if (!byName.has(name)) byName.set(name, []);
-    byName.get(name).push(u);
-  }
-  for (const [name, list] of byName) {
-    const input = [...view.el.querySelectorAll('input[type="file"][data-phx-upload-ref]')].find((el) => el.name === name);
-    if (!input) {
-      for (const u of list) u.state = 'abandoned'; // the rejoined view no longer allows this upload
-      continue;
-    }
-    view.dispatchUploads(null, name, list.map((u) => u.file));
-    const submitted = list.some((u) => !u.entry.isAutoUpload());
-    const form = input.form;
-    if (submitted && form && form.hasAttribute(view.binding('submit'))) {
-      // After the change event the dispatch sends, so the entries exist.
-      setTimeout(() => form.requestSubmit(), 0);
-    }
+    this.state = 'abandoned';
+    this.forget();
   }
 }
 
@@ -380,7 +344,7 @@ function giveBack(view, uploads) {
 export function Inlet(entries, onViewError, resp, liveSocket) {
   for (const entry of entries) {
     const previous = byFile.get(entry.file);
-    const upload = previous && (previous.state === 'recovering' || previous.state === 'abandoned') ? previous : new Upload(entry.file);
+    const upload = previous && previous.state === 'abandoned' ? previous : new Upload(entry.file);
     byFile.set(entry.file, upload);
     upload.attach(entry, resp, liveSocket, onViewError);
   }

@@ -4,7 +4,7 @@
  * the HTML must equal the server's full render of its new state.
  */
 import fc from 'fast-check';
-import { createLiveView, html, repeat } from 'inletjs';
+import { createLiveView, html, repeat, type LiveStream } from 'inletjs';
 import { mountLive, type LiveTestView } from 'inletjs/testing';
 import { describe, expect, it } from 'vitest';
 import { routes } from '../../examples/app.js';
@@ -100,6 +100,36 @@ describe('official client conformance', () => {
     for (const e of ['bulk-insert', 'delete-insert-existing-at-one', 'existing-update-only', 'new-update-only', 'filter']) await reset.view.click(e);
     expect(reset.view.streamIds('items')).toEqual(['items-b', 'items-c', 'items-d']);
     await reset.done();
+  });
+
+  it('streams inside a keyed comprehension: moves of the outer entries, inserts into the inner streams', async () => {
+    type Item = { id: number };
+    const Groups = createLiveView<{ order: string[]; streams: Record<'a' | 'b', LiveStream<Item>> }>({
+      mount: (s) => {
+        s.assign({ order: ['a', 'b'] });
+        s.stream('a', [{ id: 1 }]);
+        s.stream('b', [{ id: 2 }]);
+      },
+      handleEvent: (e, s) => {
+        if (e.type === 'swap') s.assign({ order: [...s.assigns.order].reverse() });
+        if (e.type === 'add') s.streamInsert(String(e.to) as 'a' | 'b', { id: Number(e.id) }, { at: 0 });
+      },
+      render: ({ order, streams }) =>
+        html`<main>${repeat(
+          order,
+          (g) => g,
+          (g) => html`<ul id="g-${g}" phx-update="stream">${streams[g as 'a' | 'b'].map((i, id) => html`<li id="${id}">${i.id}</li>`)}</ul>`,
+        )}</main>`,
+    });
+    const { view, done } = await mounted('/', { '/': Groups });
+    await view.click('add', { to: 'b', id: '3' });
+    await view.click('swap');
+    await view.click('add', { to: 'a', id: '4' });
+    await view.click('swap');
+    expect(view.streamIds('a')).toEqual(['a-4', 'a-1']);
+    expect(view.streamIds('b')).toEqual(['b-3', 'b-2']);
+    expect(view.html()).toBe('<main><ul id="g-a" phx-update="stream"><li id="a-4">4</li><li id="a-1">1</li></ul><ul id="g-b" phx-update="stream"><li id="b-3">3</li><li id="b-2">2</li></ul></main>');
+    expect(await done()).toBe(5);
   });
 
   it('random list operations on nested, keyed and unkeyed templates (property)', async () => {

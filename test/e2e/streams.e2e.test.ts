@@ -4,7 +4,7 @@
  * limits, component streams, nested streams, live patches and reconnects.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createLiveView, html, type LiveStream } from 'inletjs';
+import { createLiveView, html, repeat, type LiveStream } from 'inletjs';
 import { createServer, type InletServer } from 'inletjs/node';
 import { mountLive } from 'inletjs/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -371,6 +371,25 @@ const Fuzz = createLiveView<{ step: number; streams: { items: LiveStream<{ id: n
     html`<p id="step">${step}</p><ul id="fuzz" phx-update="stream">${streams.items.map((it, id) => html`<li id="${id}">${it.id}@${it.step}</li>`)}</ul>`,
 });
 
+/** Streams inside the entries of a keyed comprehension whose entries move. */
+const Groups = createLiveView<{ order: string[]; step: number; streams: Record<'a' | 'b' | 'c', LiveStream<{ id: number }>> }>({
+  mount: (s) => {
+    s.assign({ order: ['a', 'b', 'c'], step: 0 });
+    for (const g of ['a', 'b', 'c'] as const) s.stream(g, [{ id: 1 }]);
+  },
+  handleEvent: (e, s) => {
+    if (e.type === 'rotate') s.assign({ order: [...s.assigns.order.slice(1), ...s.assigns.order.slice(0, 1)] });
+    if (e.type === 'add') s.streamInsert(String(e.to) as 'a', { id: Number(e.id) }, { at: Number(e.at) });
+    s.assign({ step: s.assigns.step + 1 });
+  },
+  render: ({ order, step, streams }) =>
+    html`<p id="step">${step}</p><main id="groups">${repeat(
+      order,
+      (g) => g,
+      (g) => html`<ul id="g-${g}" phx-update="stream">${streams[g as 'a'].map((i, id) => html`<li id="${id}">${i.id}</li>`)}</ul>`,
+    )}</main>`,
+});
+
 function randomOps(seed: number, steps: number): Op[][] {
   // mulberry32: small, seeded, good enough low bits.
   let x = seed >>> 0;
@@ -395,7 +414,7 @@ function randomOps(seed: number, steps: number): Op[][] {
 describe('random stream operations', () => {
   it('the browser shows what the in-process test client models', async () => {
     const { exampleOptions } = (await import(new URL('../../examples/app.js', import.meta.url).href)) as { exampleOptions: () => Record<string, unknown> };
-    const fuzzServer = createServer({ ...exampleOptions(), routes: { '/fuzz': Fuzz } } as never);
+    const fuzzServer = createServer({ ...exampleOptions(), routes: { '/fuzz': Fuzz, '/groups': Groups } } as never);
     await fuzzServer.listen(0, '127.0.0.1');
     try {
       for (const seed of [7, 1234, 99]) {
@@ -413,6 +432,26 @@ describe('random stream operations', () => {
         }
         await model.leave();
       }
+      // Streams inside a keyed comprehension whose entries move.
+      const model = await mountLive({ routes: { '/groups': Groups } }, '/groups');
+      await gotoLive(page, `${fuzzServer.url}/groups`);
+      const events: [string, Record<string, string>][] = [
+        ['add', { to: 'b', id: '2', at: '0' }],
+        ['rotate', {}],
+        ['add', { to: 'a', id: '3', at: '-1' }],
+        ['rotate', {}],
+        ['add', { to: 'c', id: '4', at: '1' }],
+        ['rotate', {}],
+      ];
+      for (const [step, [event, value]] of events.entries()) {
+        await model.click(event, value);
+        await page.evaluate(`window.liveSocket.main.pushEvent('click', document.body, null, ${JSON.stringify(event)}, ${JSON.stringify(value)})`);
+        await expect.poll(() => page.textContent('#step')).toBe(String(step + 1));
+        const expected = /<main id="groups">(.*)<\/main>/.exec(model.html())?.[1];
+        expect(await page.evaluate(`document.getElementById('groups').innerHTML.replace(/ data-phx-stream="[^"]*"/g, '')`)).toBe(expected);
+      }
+      expect(model.streamIds('c')).toEqual(['c-1', 'c-4']);
+      await model.leave();
     } finally {
       await fuzzServer.close();
     }

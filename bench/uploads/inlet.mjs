@@ -159,10 +159,12 @@ async function lvjsThroughLink(file) {
   mkdirSync(out, { recursive: true });
   mkdirSync(srvTmp, { recursive: true });
   const srv = spawn(process.execPath, [join(LVJS_SCRIPTS, 'server.js')], {
+    // (an 'error' listener below: a missing harness must not take the run down)
     cwd: LVJS_SCRIPTS,
     env: { ...process.env, BENCH_DIR: LVJS_DIR, PORT: String(port), OUT_DIR: out, TMPDIR: srvTmp, DATA_DIR },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
+  srv.on('error', () => {});
   const lines = [];
   let buf = '';
   const waiters = [];
@@ -227,6 +229,10 @@ async function repeat(n, fn) {
 
 try {
   say(`bench dir ${BENCH_DIR}; load ${load()}`);
+  if (!SKIP_LVJS) {
+    const err = await lvjsSetup(LVJS_DIR, LOG);
+    if (err) throw new Error(`LiveViewJS harness: ${err} (LVJS_SCRIPTS=${LVJS_SCRIPTS}; --skip-lvjs to run without it)`);
+  }
   // BENCH_INLET_CHUNK / BENCH_INLET_WINDOW override the Inlet uploader's chunk size and window (not the official one's).
   const inlet = await inletServer('inlet', {
     ...(process.env.BENCH_INLET_CHUNK ? { CHUNK_BYTES: process.env.BENCH_INLET_CHUNK } : {}),
@@ -321,13 +327,9 @@ try {
 
   if (ONLY.has('lvjs') && !SKIP_LVJS) {
     say('LiveViewJS, 100 MiB on loopback (the seed idiom: createOrAppendFile)');
-    const err = await lvjsSetup(LVJS_DIR, LOG);
-    if (err) results.lvjs = { error: err };
-    else {
-      const lv = await lvjsRun('nocdp', [100], LVJS_DIR, LOG);
-      const inl = await repeat(RUNS, () => upload(inlet, f100));
-      results.lvjs = { lvjs100: lv[100] ?? lv, inlet100: inl, load: load() };
-    }
+    const lv = await lvjsRun('nocdp', [100], LVJS_DIR, LOG);
+    const inl = await repeat(RUNS, () => upload(inlet, f100));
+    results.lvjs = { lvjs100: lv[100] ?? lv, inlet100: inl, load: load() };
   }
 } finally {
   results.loadEnd = load();

@@ -11,6 +11,8 @@ import { StreamComponents, StreamHealthy, StreamInsideFor, StreamLimit, StreamRe
 import { RowsStream } from './views/rows-stream.js';
 import { JsCommands } from './views/js.js';
 import { Hooks } from './views/hooks.js';
+import { FormRecovery } from './views/forms.js';
+import { FormDetails, FormDynamic, formEcho, FormSelect, FormStream } from './views/forms-more.js';
 import { createGallery, createLargeFiles } from './views/uploads.js';
 import { createChunked, createDirectS3 } from './views/external.js';
 import { s3FromEnv } from './s3.js';
@@ -49,6 +51,11 @@ export const routes = {
   '/rows-stream': RowsStream,
   '/js': JsCommands,
   '/hooks': Hooks,
+  '/forms/recovery': FormRecovery,
+  '/forms/select': FormSelect,
+  '/forms/dynamic': FormDynamic,
+  '/forms/stream': FormStream,
+  '/forms/details': FormDetails,
 };
 
 const styles = '<link rel="stylesheet" href="/app.css">';
@@ -61,6 +68,7 @@ export function exampleOptions(overrides = {}) {
     routes: exampleRoutes({ storeRoot, ...(s3 !== undefined ? { s3 } : {}) }),
     staticDirs: storeRoot === publicDir ? [publicDir] : [publicDir, storeRoot],
     layout: undefined,
+    handler: formEcho,
     scripts: `${styles}<script type="module">import { connect } from "/inlet/inlet-client.js"; window.liveSocket = connect();</script>`,
     ...overrides,
   };

@@ -35,6 +35,9 @@ export {
 } from './render/colocated.js';
 export { COLOCATED_PATH } from './live/colocated.js';
 export { renderToString } from './render/tree.js';
+export { attrs, optionsForSelect, type AttrValue, type SelectOption } from './render/attrs.js';
+export { portal, focusWrap, formTag, type PortalOptions, type FormTagOptions } from './render/components.js';
+export { toForm, usedInput, inputsFor, Form, type FormField, type FormOptions, type FormErrors, type InputsForOptions } from './live/form.js';
 export {
   createLiveView,
   createLiveComponent,
@@ -58,7 +61,7 @@ export {
   type StreamConfig,
 } from './render/stream.js';
 export { MemoryPubSub, type PubSub, type Subscriber, type Unsubscribe } from './live/pubsub.js';
-export type { Params } from './live/params.js';
+export { decodeForm, targetPath, type Params } from './live/params.js';
 export { defaultLayout, type Layout, type LayoutContext } from './live/app.js';
 export {
   postpone,

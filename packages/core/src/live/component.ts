@@ -84,6 +84,35 @@ class ComponentSocketImpl implements ComponentSocket<Record<string, unknown>> {
   sendParent(info: unknown): void {
     this.parent.sendInfo(info);
   }
+
+  pushPatch(to: string, options?: { replace?: boolean }): void {
+    this.parent.view?.pushPatch(to, options);
+  }
+
+  pushNavigate(to: string, options?: { replace?: boolean }): void {
+    this.parent.view?.pushNavigate(to, options);
+  }
+
+  redirect(to: string): void {
+    this.parent.view?.redirect(to);
+  }
+
+  putFlash(key: string, message: string): void {
+    this.parent.view?.putFlash(key, message);
+  }
+
+  clearFlash(key?: string): void {
+    this.parent.view?.clearFlash(key);
+  }
+}
+
+/** What a component may ask of its view's socket (navigation and flash belong to the view). */
+export interface ComponentViewApi {
+  pushPatch(to: string, options?: { replace?: boolean }): void;
+  pushNavigate(to: string, options?: { replace?: boolean }): void;
+  redirect(to: string): void;
+  putFlash(key: string, message: string): void;
+  clearFlash(key?: string): void;
 }
 
 /** What components need from their view. */
@@ -96,6 +125,8 @@ export interface ComponentParent {
   hook?(item: Colocated): void;
   /** Whether the view is connected (false in the HTTP render). */
   readonly connected?: boolean;
+  /** The view's socket, for navigation and flash asked for by components. */
+  readonly view?: ComponentViewApi;
 }
 
 const definitionIds = new WeakMap<object, number>();

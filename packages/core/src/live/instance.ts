@@ -7,7 +7,7 @@ import { releaseStreamEntries, renderTemplate, treeToHtml, type RList, type RNod
 import { diff, toWire } from '../render/wire.js';
 import { Components } from './component.js';
 import type { AppServices, ExtensionInstance, ViewExtension } from './extensions.js';
-import { decodeForm, type Params } from './params.js';
+import { decodeForm, targetPath, type Params } from './params.js';
 import type { PubSub, Unsubscribe } from './pubsub.js';
 import type { Router } from './router.js';
 import { LiveViewSocket, type Effects, type Navigation } from './socket.js';
@@ -89,6 +89,7 @@ export class ViewInstance {
       reply: (payload) => this.socket.reply(payload),
       connected: options.connected,
       hook: (item) => options.app.colocated?.seen(item, options.connected),
+      view: this.socket,
     });
     const host = {
       id: options.id,
@@ -292,7 +293,7 @@ export class ViewInstance {
     const type = typeof payload.type === 'string' ? payload.type : '';
     const fields = eventFields(type, payload.value, payload.meta);
     for (const ext of this.#extensions.values()) ext.beforeEvent?.(payload);
-    const event: LiveEvent = { ...fields, type: name };
+    const event: LiveEvent = { ...fields, type: name, params: fields };
     if (name === 'lv:clear-flash') {
       const key = typeof fields.key === 'string' ? fields.key : undefined;
       this.socket.clearFlash(key);
@@ -434,13 +435,15 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The fields of an event: decoded form values plus meta, or the click/key/hook value object. */
+/** The fields of an event: decoded form values plus meta (`_target` as a key path), or the click/key/hook value object. */
 export function eventFields(type: string, value: unknown, meta: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (type === 'form' && typeof value === 'string') copyFields(out, decodeForm(value));
   else if (isPlainObject(value)) copyFields(out, value);
   else if (value !== undefined && value !== null) out.value = value;
   if (isPlainObject(meta)) copyFields(out, meta);
+  // As Phoenix: the changed field's key path (`user[name]` -> ['user', 'name']).
+  if (type === 'form' && typeof out._target === 'string') out._target = targetPath(out._target);
   return out;
 }
 

@@ -1,6 +1,9 @@
 /**
- * Decodes form payloads the way Phoenix does: `a[b][]=1` nests, `_target`
- * names the changed field. Bounded against hostile input.
+ * Decodes form payloads the way Phoenix (Plug) does: `a[b]=1` nests,
+ * `a[]=1&a[]=2` makes a list, `a[][b]=1&a[][c]=2` a list of maps (a new map
+ * starts when a key repeats), a repeated plain key keeps its last value; and
+ * turns `_target` into the key path of the changed field. Bounded against
+ * hostile input.
  */
 
 /** Deepest nesting accepted in a field name. */
@@ -10,9 +13,12 @@ export const MAX_PARAM_FIELDS = 10_000;
 
 export type Params = { [key: string]: string | string[] | Params | Params[] };
 
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /**
  * @example
  * decodeForm('user[name]=Ada&tags[]=a&tags[]=b') // { user: { name: 'Ada' }, tags: ['a', 'b'] }
+ * decodeForm('u[][n]=a&u[][n]=b')                 // { u: [{ n: 'a' }, { n: 'b' }] }
  */
 export function decodeForm(query: string): Params {
   const out: Params = Object.create(null) as Params;
@@ -20,7 +26,9 @@ export function decodeForm(query: string): Params {
   let count = 0;
   for (const [name, value] of search) {
     if (++count > MAX_PARAM_FIELDS) break;
-    put(out, keysOf(name), value);
+    const keys = keysOf(name);
+    if (keys.some((k) => UNSAFE_KEYS.has(k))) continue;
+    put(out, keys, 0, value);
   }
   return out;
 }
@@ -37,29 +45,52 @@ export function keysOf(name: string): string[] {
   return keys;
 }
 
-function put(target: Params, keys: string[], value: string): void {
-  let node: Params = target;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') return;
-    const last = i === keys.length - 1;
-    const nextIsList = keys[i + 1] === '';
-    if (last) {
-      node[key] = value;
-      return;
-    }
-    if (nextIsList && i + 1 === keys.length - 1) {
-      const existing = node[key];
-      if (Array.isArray(existing)) (existing as string[]).push(value);
+/**
+ * The key path Phoenix hands over as `_target`: the changed field's name
+ * split into its keys, list brackets dropped.
+ *
+ * @example
+ * targetPath('user[emails][]') // ['user', 'emails']
+ */
+export function targetPath(name: string): string[] {
+  return keysOf(name).filter((k, i) => i === 0 || k !== '');
+}
+
+function isParams(v: unknown): v is Params {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function put(node: Params, keys: readonly string[], i: number, value: string): void {
+  const key = keys[i] as string;
+  if (i === keys.length - 1) {
+    node[key] = value;
+    return;
+  }
+  if (keys[i + 1] === '') {
+    // A list: `a[]` appends a value, `a[][b]` fills the last map (or starts one).
+    const existing = node[key];
+    if (i + 1 === keys.length - 1) {
+      if (Array.isArray(existing) && (existing.length === 0 || typeof existing[0] === 'string')) (existing as string[]).push(value);
       else node[key] = [value];
       return;
     }
-    const existing = node[key];
-    if (typeof existing === 'object' && existing !== null && !Array.isArray(existing)) node = existing;
-    else {
-      const child = Object.create(null) as Params;
-      node[key] = child;
-      node = child;
+    const sub = keys[i + 2] as string;
+    const list: Params[] = Array.isArray(existing) && (existing.length === 0 || isParams(existing[0])) ? (existing as Params[]) : [];
+    if (list !== existing) node[key] = list;
+    let last = list[list.length - 1];
+    if (!last || (keys.length === i + 3 ? sub in last : !isParams(last[sub]) && !Array.isArray(last[sub]) && sub in last)) {
+      last = Object.create(null) as Params;
+      list.push(last);
     }
+    put(last, keys, i + 2, value);
+    return;
   }
+  const existing = node[key];
+  let child: Params;
+  if (isParams(existing)) child = existing;
+  else {
+    child = Object.create(null) as Params;
+    node[key] = child;
+  }
+  put(child, keys, i + 1, value);
 }

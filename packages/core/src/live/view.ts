@@ -10,9 +10,15 @@ import type { Colocated } from '../render/colocated.js';
 import type { StreamConfig, StreamInsertOptions, StreamOptions } from '../render/stream.js';
 import type { LiveViewSocket, SocketAssigns, StreamItem, StreamName, StreamsOf } from './socket.js';
 
-/** An event from the browser: `type` is the event name; values and form fields are on the event. */
+/**
+ * An event from the browser: `type` is the event name; values and form
+ * fields are on the event, and all of them in `params` (Phoenix's params map,
+ * which also holds fields named `type` or `params`).
+ */
 export interface LiveEvent {
   readonly type: string;
+  /** Every value and form field of the event, by name. */
+  readonly params: Readonly<Record<string, unknown>>;
   readonly [field: string]: unknown;
 }
 
@@ -132,6 +138,16 @@ export interface ComponentSocket<A extends object = Record<string, unknown>> {
   pushEvent(event: string, payload?: Record<string, unknown>): void;
   /** Sends `info` to the parent view's `handleInfo`. */
   sendParent(info: unknown): void;
+  /** As the view socket's: changes the URL, and the view's `handleParams` runs. */
+  pushPatch(to: string, options?: { replace?: boolean }): void;
+  /** As the view socket's: navigates to another live view. */
+  pushNavigate(to: string, options?: { replace?: boolean }): void;
+  /** As the view socket's: full page navigation. */
+  redirect(to: string): void;
+  /** Sets a flash message of the view. */
+  putFlash(key: string, message: string): void;
+  /** Clears one flash key of the view, or all of them. */
+  clearFlash(key?: string): void;
   /** Replies to the hook `pushEvent`/`pushEventTo` that triggered this `handleEvent`. */
   reply(payload: Record<string, unknown>): void;
 }

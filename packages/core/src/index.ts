@@ -35,7 +35,7 @@ export {
 } from './render/colocated.js';
 export { COLOCATED_PATH } from './live/colocated.js';
 export { renderToString } from './render/tree.js';
-export { attrs, optionsForSelect, type AttrValue, type SelectOption } from './render/attrs.js';
+export { attrs, optionsForSelect, type SelectOption } from './render/attrs.js';
 export { portal, focusWrap, formTag, type PortalOptions, type FormTagOptions } from './render/components.js';
 export { toForm, usedInput, inputsFor, Form, type FormField, type FormOptions, type FormErrors, type InputsForOptions } from './live/form.js';
 export {

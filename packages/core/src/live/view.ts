@@ -34,14 +34,14 @@ export type EventMap = Record<string, object>;
 
 /**
  * The event `handleEvent` receives for an {@link EventMap}: one member per
- * name, `{ type: name } & fields`. For the default map it is {@link LiveEvent}.
+ * name, `{ type: name, params: fields } & fields`. For the default map it is {@link LiveEvent}.
  *
  * @example
- * type E = LiveEventOf<{ inc: { by: string } }> // { readonly type: 'inc'; readonly by: string }
+ * type E = LiveEventOf<{ inc: { by: string } }> // { readonly type: 'inc'; readonly params: { by: string }; readonly by: string }
  */
 export type LiveEventOf<E extends EventMap> = string extends keyof E
   ? LiveEvent
-  : { [K in keyof E & string]: Readonly<{ type: K } & E[K]> }[keyof E & string];
+  : { [K in keyof E & string]: Readonly<{ type: K; params: Readonly<E[K]> } & E[K]> }[keyof E & string];
 
 /** Session data signed into the page at the HTTP render and handed to `mount`. */
 export type Session = Readonly<Record<string, unknown>>;

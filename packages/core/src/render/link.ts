@@ -5,11 +5,12 @@
  * `replace`) and moves without a page load. Pure.
  */
 import { InletOptionError } from '../options.js';
+import { attrs as renderAttrs, type AttrValue } from './attrs.js';
 import { escapeHtml } from './escape.js';
 import { html, safe, type Template } from './template.js';
 
-/** Attribute values a link accepts; `false`, `null` and `undefined` leave the attribute out. */
-export type AttrValue = string | number | boolean | null | undefined;
+/** Attribute values a link accepts (as {@link renderAttrs}): `false`, `null` and `undefined` leave the attribute out. */
+export type { AttrValue };
 
 /** Where a link goes: exactly one of `navigate`, `patch` or `href`. */
 export interface LinkOptions {
@@ -45,11 +46,10 @@ export function link(options: LinkOptions, content: unknown): Template {
   if (typeof to !== 'string') throw new InletOptionError(`link.${kind}`, 'must be a string.');
   let attrs = ` href="${escapeHtml(to)}"`;
   if (kind !== 'href') attrs += ` data-phx-link="${kind === 'navigate' ? 'redirect' : 'patch'}" data-phx-link-state="${options.replace ? 'replace' : 'push'}"`;
-  for (const [name, value] of Object.entries(options.attrs ?? {})) {
+  for (const name of Object.keys(options.attrs ?? {})) {
     if (!ATTR_NAME.test(name) || RESERVED.has(name.toLowerCase())) throw new InletOptionError(`link.attrs.${name}`, 'is not an attribute name a link may set.');
-    if (value === false || value === null || value === undefined) continue;
-    attrs += value === true ? ` ${name}` : ` ${name}="${escapeHtml(String(value))}"`;
   }
+  attrs += renderAttrs(options.attrs ?? {}).value;
   return html`<a${safe(attrs)}>${content}</a>`;
 }
 

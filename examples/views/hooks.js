@@ -69,7 +69,7 @@ export const Oracle = createLiveComponent({
 export const Hooks = createLiveView({
   hooks: [PhoneNumber, Ping, Notice, ExecJs],
   mount: (socket) => {
-    socket.assign({ phone: '' });
+    socket.assign({ phone: '', phases: 0 });
     socket.pageTitle('Colocated hooks');
   },
   handleEvent: (event, socket) => {
@@ -80,13 +80,18 @@ export const Hooks = createLiveView({
         return socket.reply({ n: Number(event.n) + 100 });
       case 'notify':
         return socket.pushEvent('notice', { text: `notice from the server at step ${Number(event.step ?? 1)}` });
+      case 'phases':
+        // Listeners of phase-before see the old count, those of phase-after the new one.
+        socket.assign({ phases: socket.assigns.phases + 1 });
+        socket.pushEvent('phase-before', {}, { dispatch: 'before' });
+        return socket.pushEvent('phase-after', {});
       case 'push-js':
         return socket.pushEvent('js-exec', { cmd: JSON.stringify(JS.toggle({ to: '#hello' })) });
       default:
         return undefined;
     }
   },
-  render: ({ phone }) => html`${nav()}<main class="container">
+  render: ({ phone, phases }) => html`${nav()}<main class="container">
 <h1>Colocated hooks</h1>
 <form phx-submit="submit-phone"><input type="text" name="user[phone_number]" id="user-phone-number" phx-hook="${PhoneNumber}" placeholder="10 digits"></form>
 <p id="phone">${phone}</p>
@@ -95,6 +100,7 @@ export const Hooks = createLiveView({
 <button id="notify" phx-click="notify" phx-value-step="1">ask the server for a notice</button>
 ${liveComponent(Oracle, { id: 'oracle' })}
 <div id="runtime" phx-hook="${Runtime.name}" style="display: none;">Runtime hook works!</div>${Runtime.inlineScript()}
+<p><button id="phases" phx-click="phases">events before and after the patch</button> <span id="phase-count">${phases}</span></p>
 <button id="push-js" phx-click="push-js">Push JS from the server</button>
 <h2 id="hello">Hello!</h2>
 </main>`,

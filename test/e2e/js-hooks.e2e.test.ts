@@ -239,6 +239,13 @@ describe('colocated hooks and scripts', () => {
     await expect.poll(() => page.textContent('#ask')).toBe('answer 42');
   });
 
+  it('pushEvent with dispatch "before" fires before the patch, the default after it', async () => {
+    await page.evaluate(`window.__phases = []; for (const p of ['before', 'after'])
+      window.addEventListener('phx:phase-' + p, () => window.__phases.push(p + ':' + document.getElementById('phase-count').textContent))`);
+    await page.click('#phases');
+    await expect.poll(() => page.evaluate('window.__phases')).toEqual(['before:0', 'after:1']);
+  });
+
   it('a hook inlined in the template as a runtime hook mounts', async () => {
     await expect.poll(visible('#runtime')).toBe(true);
     // It is not in the page's bundle: the client found it through the inline script.

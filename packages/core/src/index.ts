@@ -52,7 +52,7 @@ export {
   type RenderContext,
   type Session,
 } from './live/view.js';
-export { LiveViewSocket, type Flash, type SocketAssigns, type StreamsOf, type StreamName, type StreamItem } from './live/socket.js';
+export { LiveViewSocket, type PushEventOptions, type Flash, type SocketAssigns, type StreamsOf, type StreamName, type StreamItem } from './live/socket.js';
 export {
   LiveStream,
   StreamRender,

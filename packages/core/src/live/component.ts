@@ -5,6 +5,7 @@
 import { InletError } from '../errors.js';
 import type { WireObject, WireValue } from '../render/keys.js';
 import type { Colocated } from '../render/colocated.js';
+import type { PushEventOptions } from './socket.js';
 import { StreamSet, type StreamConfig, type StreamInsertOptions, type StreamOptions } from '../render/stream.js';
 import { releaseStreamEntries, renderTemplate, type RenderContext, type RList, type RNode } from '../render/tree.js';
 import { diff, toWire } from '../render/wire.js';
@@ -73,8 +74,8 @@ class ComponentSocketImpl implements ComponentSocket<Record<string, unknown>> {
     return this.parent.connected ?? false;
   }
 
-  pushEvent(event: string, payload: Record<string, unknown> = {}): void {
-    this.parent.pushEvent(event, payload);
+  pushEvent(event: string, payload: Record<string, unknown> = {}, options: PushEventOptions = {}): void {
+    this.parent.pushEvent(event, payload, options);
   }
 
   reply(payload: Record<string, unknown>): void {
@@ -117,7 +118,7 @@ export interface ComponentViewApi {
 
 /** What components need from their view. */
 export interface ComponentParent {
-  pushEvent(event: string, payload: Record<string, unknown>): void;
+  pushEvent(event: string, payload: Record<string, unknown>, options?: PushEventOptions): void;
   sendInfo(info: unknown): void;
   /** Replies to the hook push that reached a component's handleEvent. */
   reply?(payload: Record<string, unknown>): void;

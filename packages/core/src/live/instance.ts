@@ -84,7 +84,7 @@ export class ViewInstance {
       sendInfo: (info, delayMs) => this.#sendInfo(info, delayMs),
     });
     this.components = new Components({
-      pushEvent: (event, payload) => this.socket.pushEvent(event, payload),
+      pushEvent: (event, payload, opts) => this.socket.pushEvent(event, payload, opts),
       sendInfo: (info) => this.#sendInfo(info),
       reply: (payload) => this.socket.reply(payload),
       connected: options.connected,

@@ -25,6 +25,19 @@ export type StreamItem<A, K extends string> = StreamsOf<A> extends Record<K, Liv
 /** Assigns as callbacks and `render` read them: the app's own, plus `flash` and `streams`. */
 export type SocketAssigns<A> = A & { flash: Flash; streams: StreamsOf<A> };
 
+/** Options of `pushEvent`. */
+export interface PushEventOptions {
+  /** `'after'` (default): dispatched after the patch; `'before'`: before it. */
+  readonly dispatch?: 'before' | 'after';
+}
+
+/** The wire entry of one pushed event (checked, so a typo is not silently ignored). */
+export function pushEventEntry(event: string, payload: Record<string, unknown>, options: PushEventOptions): [string, unknown] | [string, unknown, true] {
+  const dispatch = options.dispatch ?? 'after';
+  if (dispatch !== 'before' && dispatch !== 'after') throw new InletError('INLET_ERR_CONFIG_OPTION', `pushEvent: \`dispatch\` must be 'before' or 'after', got ${JSON.stringify(dispatch)}.`);
+  return dispatch === 'before' ? [event, payload, true] : [event, payload];
+}
+
 /** The assign keys Inlet owns; `assign` refuses them. */
 const RESERVED_ASSIGNS = new Set(['streams']);
 
@@ -37,7 +50,8 @@ export type Navigation =
 /** Effects collected during one callback. */
 export interface Effects {
   changed: Set<string>;
-  events: [string, unknown][];
+  /** `[name, payload]`, or `[name, payload, true]` to dispatch before the patch. */
+  events: ([string, unknown] | [string, unknown, true])[];
   title?: string;
   navigation?: Navigation;
   reply?: Record<string, unknown>;
@@ -176,9 +190,17 @@ export class LiveViewSocket<A extends object = Record<string, unknown>, U extend
     this.#effects.changed.add('streams');
   }
 
-  /** Sends an event to the browser: `window` gets `phx:<name>` and hooks' `handleEvent` fire. */
-  pushEvent(event: string, payload: Record<string, unknown> = {}): void {
-    this.#effects.events.push([event, payload]);
+  /**
+   * Sends an event to the browser: `window` gets `phx:<name>` and hooks'
+   * `handleEvent` fire, after the DOM is patched (or before it, with
+   * `{ dispatch: 'before' }`).
+   *
+   * @example
+   * socket.pushEvent('highlight', { id: 3 })
+   * socket.pushEvent('scroll-lock', {}, { dispatch: 'before' })
+   */
+  pushEvent(event: string, payload: Record<string, unknown> = {}, options: PushEventOptions = {}): void {
+    this.#effects.events.push(pushEventEntry(event, payload, options));
   }
 
   /** Replies to the hook `pushEvent` that triggered this `handleEvent`. */

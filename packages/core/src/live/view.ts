@@ -8,7 +8,7 @@ import type { UploadConfigView } from '../uploads/socket-api.js';
 import type { Params } from './params.js';
 import type { Colocated } from '../render/colocated.js';
 import type { StreamConfig, StreamInsertOptions, StreamOptions } from '../render/stream.js';
-import type { LiveViewSocket, SocketAssigns, StreamItem, StreamName, StreamsOf } from './socket.js';
+import type { LiveViewSocket, PushEventOptions, SocketAssigns, StreamItem, StreamName, StreamsOf } from './socket.js';
 
 /**
  * An event from the browser: `type` is the event name; values and form
@@ -134,8 +134,8 @@ export interface ComponentSocket<A extends object = Record<string, unknown>> {
   streamInsert<K extends StreamName<A>>(name: K, item: StreamItem<A, K>, options?: StreamInsertOptions): void;
   streamDelete<K extends StreamName<A>>(name: K, item: StreamItem<A, K>): void;
   streamDeleteByDomId<K extends StreamName<A>>(name: K, domId: string): void;
-  /** Sends an event to the browser. */
-  pushEvent(event: string, payload?: Record<string, unknown>): void;
+  /** Sends an event to the browser (see the view socket's `pushEvent`). */
+  pushEvent(event: string, payload?: Record<string, unknown>, options?: PushEventOptions): void;
   /** Sends `info` to the parent view's `handleInfo`. */
   sendParent(info: unknown): void;
   /** As the view socket's: changes the URL, and the view's `handleParams` runs. */

@@ -345,7 +345,7 @@ out.push(`# Inlet uploader bench (${results.started}; load ${results.loadStart} 
 if (results.loopback) {
   out.push('', '## Loopback (MB/s = 10^6 bytes/s, median)', '| size | streaming ref | Inlet uploader | official on Inlet | Inlet/ref | Inlet/official | RSS growth Inlet | sha |', '|---|---:|---:|---:|---:|---:|---:|---|');
   for (const [label, r] of Object.entries(results.loopback)) {
-    if (label === 'concurrent') continue;
+    if (label === 'concurrent' || !r?.stream || !r.inlet || !r.plain) continue;
     out.push(
       `| ${label} | ${fix(r.stream.mbps)} | ${fix(r.inlet.mbps)} | ${fix(r.plain.mbps)} | ${ratio(r.inlet.mbps, r.stream.mbps)} | ${ratio(r.inlet.mbps, r.plain.mbps)} | ${fix(r.inletRssGrowthMiB)} MiB | ${r.inlet.shaOk && r.plain.shaOk ? 'ok' : 'MISMATCH'} |`,
     );
@@ -357,6 +357,7 @@ if (results.linkCheck) out.push('', `## Emulated link: ${LINK.rateBitsPerSec / 1
 if (results.link && Object.keys(results.link).length > 0) {
   out.push('', '| file | streaming ref | Inlet uploader | official on Inlet | LiveViewJS | Inlet % of link (end to end) | Inlet % of link (data phase) | official % (data phase) | Inlet/official | Inlet/LiveViewJS |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [label, r] of Object.entries(results.link ?? {})) {
+    if (!r?.stream || !r.inlet || !r.plain) continue;
     out.push(
       `| ${label} | ${fix(r.stream.mbps)} | ${fix(r.inlet.mbps)} | ${fix(r.plain.mbps)} | ${fix(r.lvjs?.mbps)} | ${fix((r.inlet.mbps * 1e6 * 100) / LINK_BYTES_PER_SEC)} % | ${fix(r.inlet.bulk?.use * 100)} % | ${fix(r.plain.bulk?.use * 100)} % | ${ratio(r.inlet.mbps, r.plain.mbps)} | ${ratio(r.inlet.mbps, r.lvjs?.mbps)} |`,
     );

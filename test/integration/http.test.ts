@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tracingChannel } from 'node:diagnostics_channel';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,6 +162,28 @@ describe('cookies', () => {
     expect(fresh).toBeNull();
     const bad = (await fetch(`${server.url}/`, { headers: { cookie: '_inlet_csrf=%E0%A4%A; x' } })).headers.get('set-cookie');
     expect(bad).toMatch(/^_inlet_csrf=/);
+  });
+});
+
+describe('telemetry', () => {
+  it('traces receiver requests on inlet:receiver:request', async () => {
+    const seen: [string, Record<string, unknown>][] = [];
+    const handlers = {
+      start: (ctx: unknown) => void seen.push(['start', ctx as Record<string, unknown>]),
+      asyncEnd: (ctx: unknown) => void seen.push(['asyncEnd', ctx as Record<string, unknown>]),
+    };
+    const channel = tracingChannel('inlet:receiver:request');
+    channel.subscribe(handlers as never);
+    try {
+      const res = await fetch(`${server.url}/_inlet/uploads/unknowntoken`, { method: 'PUT', headers: { 'content-range': 'bytes 0-9/10' }, body: Buffer.alloc(10) });
+      expect(res.status).toBe(404);
+      expect(seen.map(([e, c]) => [e, c.method, c.route])).toEqual([
+        ['start', 'PUT', '/_inlet/uploads/unknowntoken'],
+        ['asyncEnd', 'PUT', '/_inlet/uploads/unknowntoken'],
+      ]);
+    } finally {
+      channel.unsubscribe(handlers as never);
+    }
   });
 });
 

@@ -155,3 +155,14 @@ export {
 } from './uploads/cluster/index.js';
 export { link, navigateLink, patchLink, type LinkOptions, type AttrValue } from './render/link.js';
 export type { EventMap, LiveEventOf } from './live/view.js';
+export {
+  TRACING,
+  CHANNEL_NAMES,
+  uploadErrorChannel,
+  type MountContext,
+  type EventContext,
+  type RenderTraceContext,
+  type PreflightContext,
+  type ReceiverRequestContext,
+  type UploadErrorMessage,
+} from './telemetry/channels.js';

@@ -2,6 +2,7 @@
  * One running live view: its socket, lifecycle, render state and the diffs
  * it sends. All callbacks of one instance run one after another.
  */
+import { TRACING } from '../telemetry/channels.js';
 import { DIFF, type WireObject, type WireValue } from '../render/keys.js';
 import { releaseStreamEntries, renderTemplate, treeToHtml, type RList, type RNode } from '../render/tree.js';
 import { diff, toWire } from '../render/wire.js';
@@ -141,7 +142,12 @@ export class ViewInstance {
    * Mounts: `mount`, then `handleParams`. Returns the navigation asked for,
    * if any (the caller redirects instead of rendering).
    */
-  async mount(params: Params, flash?: Record<string, string>): Promise<Navigation | undefined> {
+  mount(params: Params, flash?: Record<string, string>): Promise<Navigation | undefined> {
+    const context = { view: this.id, route: this.#url.pathname, connected: this.#options.connected };
+    return TRACING.mount.tracePromise(() => this.#mount(params, flash), context);
+  }
+
+  async #mount(params: Params, flash?: Record<string, string>): Promise<Navigation | undefined> {
     if (flash) LiveViewSocket.seed(this.socket, { flash });
     await this.#options.view.mount?.(this.socket, this.#options.session, params);
     const afterMount = this.#peekNavigation();
@@ -223,6 +229,10 @@ export class ViewInstance {
   }
 
   #renderRoot(): RNode {
+    return TRACING.render.traceSync(() => this.#renderRootNow(), { view: this.id });
+  }
+
+  #renderRootNow(): RNode {
     let meta: RenderMeta = { csrfToken: this.#options.csrfToken, uploads: {}, connected: this.#options.connected, url: this.#url };
     for (const ext of this.#extensions.values()) if (ext.renderMeta) meta = { ...meta, ...ext.renderMeta() };
     const template = this.#options.view.render(this.socket.assigns, meta);
@@ -288,7 +298,12 @@ export class ViewInstance {
   }
 
   /** Handles an `event` push from the client. */
-  async handleClientEvent(payload: Record<string, unknown>): Promise<Outcome> {
+  handleClientEvent(payload: Record<string, unknown>): Promise<Outcome> {
+    const name = typeof payload.event === 'string' ? payload.event : '';
+    return TRACING.event.tracePromise(() => this.#handleClientEvent(payload), { view: this.id, event: name });
+  }
+
+  async #handleClientEvent(payload: Record<string, unknown>): Promise<Outcome> {
     const name = typeof payload.event === 'string' ? payload.event : '';
     const type = typeof payload.type === 'string' ? payload.type : '';
     const fields = eventFields(type, payload.value, payload.meta);

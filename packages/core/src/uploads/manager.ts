@@ -5,6 +5,7 @@
  * bookkeeping in `channels.ts`, external presigning in `external.ts`.
  * Client-caused failures become entry errors, never exceptions.
  */
+import { TRACING, uploadErrorChannel } from '../telemetry/channels.js';
 import { randomBytes } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { InletError } from '../errors.js';
@@ -168,7 +169,12 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   }
 
   /** Handles `allow_upload`: registers, picks the entries that may upload, and answers tokens or presigned metadata. */
-  async preflight(payload: Record<string, unknown>): Promise<Record<string, unknown>> {
+  preflight(payload: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const ref = typeof payload.ref === 'string' ? payload.ref : '';
+    return TRACING.preflight.tracePromise(() => this.#preflight(payload), { view: this.#owner.id, ref });
+  }
+
+  async #preflight(payload: Record<string, unknown>): Promise<Record<string, unknown>> {
     const ref = typeof payload.ref === 'string' ? payload.ref : '';
     const state = this.#state.byRef(ref);
     if (!state) return { ref, error: [[ref, UPLOAD_REASONS.DISALLOWED]] };
@@ -311,6 +317,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   #fail(state: ConfigState, entry: EntryState, reason: UploadErrorReason, message?: string): void {
     failEntry(state, entry, reason, message);
     this.#touched = true;
+    if (uploadErrorChannel.hasSubscribers) uploadErrorChannel.publish({ view: this.#owner.id, upload: state.name, ref: entry.ref, reason });
   }
 
   // ------------------------------------------------------------ upload channels

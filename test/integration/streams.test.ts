@@ -94,3 +94,34 @@ describe('component streams', () => {
     await view.leave();
   });
 });
+
+describe('streams handed to components', () => {
+  type Item = { id: number };
+  const List = createLiveComponent<{ items: LiveStream<Item> }>({
+    render: ({ id, items }: { id?: string; items: LiveStream<Item> }) =>
+      html`<ul id="${id}" phx-update="stream">${items.map((i, domId) => html`<li id="${domId}">${i.id}</li>`)}</ul>`,
+  });
+  const Wrapper = createLiveComponent<{ streams: { inner: LiveStream<Item> } }>({
+    mount: (socket) => socket.stream('inner', [{ id: 10 }]),
+    handleEvent: (_e, socket) => socket.streamInsert('inner', { id: 11 }),
+    render: ({ streams }, { myself }) =>
+      html`<section id="wrap" data-myself="${myself}">${liveComponent(List, { id: 'inner-list', items: streams.inner })}</section>`,
+  });
+  const Host = createLiveView<{ streams: { outer: LiveStream<Item> } }>({
+    mount: (socket) => socket.stream('outer', [{ id: 1 }]),
+    handleEvent: (_e, socket) => socket.streamInsert('outer', { id: 2 }, { at: 0 }),
+    render: ({ streams }) => html`<main>${liveComponent(List, { id: 'outer-list', items: streams.outer })}${liveComponent(Wrapper, { id: 'w' })}</main>`,
+  });
+
+  it('a view’s or a component’s stream rendered by a component it places', async () => {
+    const view = await mountLive({ routes: { '/': Host } }, '/');
+    expect(view.html()).toBe(
+      '<main><ul id="outer-list" phx-update="stream"><li id="outer-1">1</li></ul><section id="wrap" data-myself="2"><ul id="inner-list" phx-update="stream"><li id="inner-10">10</li></ul></section></main>',
+    );
+    await view.click('add');
+    await view.click('add', {}, 2);
+    expect(view.streamIds({ ref: '0' })).toEqual(['outer-2', 'outer-1']);
+    expect(view.streamIds({ ref: '2-0' })).toEqual(['inner-10', 'inner-11']);
+    await view.leave();
+  });
+});

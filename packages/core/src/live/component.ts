@@ -222,23 +222,31 @@ export class Components {
   render(full: boolean): WireObject | undefined {
     let out: WireObject | undefined;
     const ctx = this.context(this.#streamLists);
+    // What the client holds for each component rendered in this call: a component rendered
+    // again in a later pass is diffed against it, so no pass's changes are lost.
+    const base = new Map<ComponentState, RNode | undefined>();
     // Rendering a component can place (and dirty) others: repeat until none is dirty.
     for (let pass = 0; pass < 100; pass++) {
       const dirty = [...this.#byCid.values()].filter((s) => s.socket.dirty);
       if (dirty.length === 0) break;
       for (const state of dirty) {
         state.socket.dirty = false;
+        if (!base.has(state)) base.set(state, state.sent);
         const template = state.definition.render(state.socket.assigns, { myself: state.cid });
         const node = renderTemplate(template, ctx, true);
-        state.socket.streams.prune();
         if (!startsWithElement(node)) {
           throw new InletError('INLET_ERR_RENDER_COMPONENT', `Component "${state.socket.id}" (cid ${state.cid}).`);
         }
-        const d: WireValue | undefined = full || !state.sent ? toWire(node) : diff(state.sent, node);
+        const before = base.get(state);
+        const d: WireValue | undefined = full || !before ? toWire(node) : diff(before, node);
         state.sent = node;
         if (d !== undefined) (out ??= {})[state.cid] = d;
+        else if (out) delete out[state.cid];
       }
     }
+    // Streams are forgotten once every pass has rendered them (a component may pass its
+    // stream to another it places).
+    for (const state of base.keys()) state.socket.streams.prune();
     return out;
   }
 

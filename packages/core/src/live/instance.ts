@@ -216,8 +216,13 @@ export class ViewInstance {
     return { html, title: this.#title };
   }
 
-  /** Stream items are in the client's DOM now: the server forgets them. */
+  /**
+   * Stream items are in the client's DOM now: the server forgets them (the
+   * view's pending changes, after its components rendered too, since a
+   * component may render a stream it was given, and the rendered entries).
+   */
   #releaseStreams(): void {
+    LiveViewSocket.pruneStreams(this.socket);
     releaseStreamEntries(this.#streamLists);
     this.#streamLists = [];
     this.components.releaseStreams();
@@ -236,9 +241,7 @@ export class ViewInstance {
     let meta: RenderMeta = { csrfToken: this.#options.csrfToken, uploads: {}, connected: this.#options.connected, url: this.#url };
     for (const ext of this.#extensions.values()) if (ext.renderMeta) meta = { ...meta, ...ext.renderMeta() };
     const template = this.#options.view.render(this.socket.assigns, meta);
-    const tree = renderTemplate(template, this.components.context(this.#streamLists));
-    LiveViewSocket.pruneStreams(this.socket);
-    return tree;
+    return renderTemplate(template, this.components.context(this.#streamLists));
   }
 
   /**

@@ -27,6 +27,9 @@ export const ERROR_CODES = {
   INLET_ERR_STREAM_ASSIGN: 'The `streams` assign belongs to Inlet.',
   INLET_ERR_JS_OPTION: 'A JS command got an invalid argument.',
   INLET_ERR_HOOK_SOURCE: 'A colocated hook or script cannot be sent to the browser.',
+  INLET_ERR_VIEW_PATCH_LOOP: 'A view patched its own URL too many times in a row.',
+  INLET_ERR_VIEW_CHILD: 'A child view cannot be rendered that way.',
+  INLET_ERR_VIEW_ASYNC: 'An async operation was used incorrectly.',
 } as const;
 
 export type InletErrorCode = keyof typeof ERROR_CODES;

@@ -62,6 +62,18 @@ export {
 } from './render/stream.js';
 export { MemoryPubSub, type PubSub, type Subscriber, type Unsubscribe } from './live/pubsub.js';
 export { decodeForm, targetPath, type Params } from './live/params.js';
+export {
+  liveRoute,
+  liveSession,
+  DEFAULT_LIVE_SESSION,
+  type LiveRoute,
+  type RouteOptions,
+  type LiveSessionOptions,
+  type OnMount,
+  type Container,
+} from './live/router.js';
+export { liveRender, type LiveRenderOptions } from './live/children.js';
+export { HttpError, errorStatus } from './live/error-status.js';
 export { defaultLayout, type Layout, type LayoutContext } from './live/app.js';
 export {
   postpone,

@@ -27,7 +27,8 @@ import { createUploadDir, defaultUploadTmpBase, sweepStaleUploadDirs, uploadDirP
 import { isSecureRequest, requestHost, type TrustProxy } from './cookies.js';
 import type { Schema } from '../options.js';
 import { checkInletOptions } from './options.js';
-import { renderPageResponse } from './page.js';
+import { renderPageResponse, type ErrorPage } from './page.js';
+import type { RouteTarget } from '../live/router.js';
 import { sendColocated } from './colocated.js';
 import { findStatic, sendStatic, toStaticDir, type StaticDirOption } from './static.js';
 import { SocketHub, type CompressOption } from './upgrade.js';
@@ -41,8 +42,18 @@ export const SOCKET_PATH = '/live/websocket';
 
 /** What every way of serving Inlet accepts (`createServer`, `attach`, the adapters). */
 export interface InletOptions {
-  /** Path patterns to views, e.g. `{ '/': Home, '/users/:id': User }`. */
-  readonly routes: Record<string, LiveView<never, never>>;
+  /**
+   * Path patterns to views, e.g. `{ '/': Home, '/users/:id': User }`; a value
+   * may also be a `liveRoute(View, { action, container })`, and
+   * `...liveSession(name, routes)` groups routes for live navigation.
+   */
+  readonly routes: Record<string, RouteTarget<LiveView<never, never>>>;
+  /**
+   * The body of error pages (a view threw during the HTTP render, or a
+   * connected mount failed with a 4xx): `(status, error) => html`. Default:
+   * the status's reason phrase, e.g. "Internal Server Error".
+   */
+  readonly errorPage?: ErrorPage;
   /** Signing secret (≥ 32 chars). Default `INLET_SECRET`; generated in development, required in production. */
   readonly secret?: string;
   /** Pub/sub between views. Default: in-process ({@link MemoryPubSub}). */
@@ -289,6 +300,7 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
         secure: url.protocol === 'https:',
         csrfCookie: CSRF_COOKIE,
         session: context.session ?? (() => options.session?.(req) ?? {}),
+        ...(options.errorPage ? { errorPage: options.errorPage } : {}),
       });
   }
 

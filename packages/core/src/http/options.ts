@@ -4,6 +4,7 @@
  * throws `INLET_ERR_CONFIG_OPTION` naming it.
  */
 import { LOG_LEVELS } from '../logger.js';
+import { isLiveRoute } from '../live/router.js';
 import { ColocatedHook, ColocatedScript } from '../render/colocated.js';
 import { uploadStoreCheck } from '../uploads/store.js';
 import {
@@ -30,8 +31,9 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 const ms = integer(1, MAX_TIMER_MS);
 
 const view: Check = (value, path) => {
-  if (typeof value !== 'object' || value === null || typeof (value as { render?: unknown }).render !== 'function') {
-    throw new InletOptionError(path, 'must be a view made with createLiveView().');
+  const target = isLiveRoute<unknown>(value) ? value.view : value;
+  if (typeof target !== 'object' || target === null || typeof (target as { render?: unknown }).render !== 'function') {
+    throw new InletOptionError(path, 'must be a view made with createLiveView(), or a liveRoute() of one.');
   }
 };
 
@@ -67,6 +69,7 @@ export const INLET_OPTIONS_SCHEMA: Schema = {
   secret: string(),
   pubsub: implementing('a PubSub', 'subscribe', 'broadcast'),
   layout: func,
+  errorPage: func,
   scripts: anyString,
   hooks: list((value, path) => {
     if (!(value instanceof ColocatedHook) && !(value instanceof ColocatedScript)) throw new InletOptionError(path, 'must be made with hook() or clientScript().');

@@ -4,6 +4,7 @@
  * socket transport uses. `http/` serves it; `node/` and the adapters mount that.
  */
 import type { IncomingMessage } from 'node:http';
+import { InletError } from '../errors.js';
 import { createLogger, logFunction } from '../logger.js';
 import { escapeHtml } from '../render/escape.js';
 import type { ChannelRouter } from '../protocol/channel.js';
@@ -14,8 +15,10 @@ import { ColocatedRegistry } from './colocated.js';
 import { joinLiveChannel } from './live-channel.js';
 import type { Params } from './params.js';
 import { MemoryPubSub, type PubSub } from './pubsub.js';
-import { Router } from './router.js';
+import { containerTags, TOKEN_PURPOSE, type SessionToken, type StaticToken } from './markup.js';
+import { Router, type RouteTarget } from './router.js';
 import { randomId, Signer } from './tokens.js';
+import type { Flash } from './socket.js';
 import type { LiveView, Session } from './view.js';
 
 /** How long the tokens of a rendered page stay joinable. */
@@ -72,7 +75,7 @@ ${ctx.content}
 </html>`;
 
 export interface LiveAppOptions {
-  readonly routes: Record<string, LiveView<object>>;
+  readonly routes: Record<string, RouteTarget<LiveView<object>>>;
   readonly secret: string;
   readonly pubsub?: PubSub;
   readonly layout?: Layout;
@@ -96,6 +99,14 @@ export type PageResult =
   | { readonly status: 302; readonly location: string }
   | { readonly status: 404 };
 
+/** What the HTTP layer read from the request besides the URL and session. */
+export interface PageInput {
+  /** Flash carried across a redirect (the `__phoenix_flash__` cookie), already verified. */
+  readonly flash?: Flash;
+  /** The HTTP request, for the layout (undefined in `inletjs/testing`). */
+  readonly request?: IncomingMessage;
+}
+
 export class LiveApp implements AppServices {
   readonly router: Router<LiveView<object>>;
   readonly signer: Signer;
@@ -107,6 +118,9 @@ export class LiveApp implements AppServices {
   /** Colocated hooks and scripts, served as one script to every page. */
   readonly colocated: ColocatedRegistry;
   readonly #options: LiveAppOptions;
+  readonly #viewKeys = new WeakMap<object, string>();
+  readonly #views = new Map<string, LiveView<object>>();
+  #unnamed = 0;
 
   constructor(options: LiveAppOptions) {
     this.#options = options;
@@ -117,9 +131,36 @@ export class LiveApp implements AppServices {
     this.log = options.log ?? logFunction(createLogger());
     this.colocated = new ColocatedRegistry((m) => this.log(m));
     this.colocated.add(options.hooks ?? []);
-    for (const view of Object.values(options.routes)) this.colocated.add(view.hooks ?? []);
+    for (const { pattern, route } of this.router.routes) if (!this.#viewKeys.has(route.view)) this.#register(route.view, route.view.name ?? pattern);
     const live: ChannelKind = { prefix: 'lv:', join: (payload, ctx) => joinLiveChannel(this, payload, ctx) };
     this.channelRouter = routeChannels([live, ...(options.channels ?? [])], this);
+  }
+
+  #register(view: LiveView<object>, key: string): string {
+    const taken = this.#views.get(key);
+    if (taken && taken !== view) throw new InletError('INLET_ERR_VIEW_INVALID', `two different views are named "${key}".`);
+    this.#views.set(key, view);
+    this.#viewKeys.set(view, key);
+    this.colocated.add(view.hooks ?? []);
+    return key;
+  }
+
+  /**
+   * The key a view is known by in tokens: its `name`, else the pattern of
+   * its first route, else a key given the first time it is rendered here.
+   */
+  viewKey(view: LiveView<object>): string {
+    return this.#viewKeys.get(view) ?? this.#register(view, view.name ?? `inlet-view-${++this.#unnamed}`);
+  }
+
+  /** The view a token's key names, if this process knows it. */
+  viewByKey(key: unknown): LiveView<object> | undefined {
+    return typeof key === 'string' ? this.#views.get(key) : undefined;
+  }
+
+  /** How long the tokens of a rendered page stay joinable. */
+  get tokenTtlMs(): number {
+    return this.#options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
   }
 
   /** The CSRF token for a browser identified by `csrfSecret` (a random cookie value). */
@@ -133,7 +174,7 @@ export class LiveApp implements AppServices {
   }
 
   /** Renders a page over HTTP: mount (not connected), handleParams, render, layout. */
-  async renderPage(url: URL, session: Session, csrfToken: string, request?: IncomingMessage): Promise<PageResult> {
+  async renderPage(url: URL, session: Session, csrfToken: string, input: PageInput = {}): Promise<PageResult> {
     const match = this.router.match(url.pathname);
     if (!match) return { status: 404 };
     const id = `phx-${randomId(9)}`;
@@ -144,6 +185,9 @@ export class LiveApp implements AppServices {
       session,
       csrfToken,
       connected: false,
+      onMount: match.onMount,
+      children: this,
+      ...(match.action !== undefined ? { liveAction: match.action } : {}),
       router: this.router,
       pubsub: this.pubsub,
       app: this,
@@ -151,7 +195,7 @@ export class LiveApp implements AppServices {
     });
     const params: Params = { ...Object.fromEntries(url.searchParams), ...match.params };
     try {
-      const nav = await instance.mount(params);
+      const nav = await instance.mount(params, input.flash);
       if (nav && nav.kind !== 'patch') return { status: 302, location: nav.to };
       if (nav?.kind === 'patch') {
         const outcome = await instance.finish();
@@ -159,10 +203,17 @@ export class LiveApp implements AppServices {
         if (to) return { status: 302, location: to };
       }
       const { html, title } = await instance.renderHtml();
-      const ttl = this.#options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
-      const sessionToken = this.signer.sign('session', { id, s: session }, ttl);
-      const staticToken = this.signer.sign('static', { id }, ttl);
-      const content = `<div id="${id}" data-phx-main data-phx-session="${escapeHtml(sessionToken)}" data-phx-static="${escapeHtml(staticToken)}">${html}</div>`;
+      const ttl = this.tokenTtlMs;
+      const token: SessionToken = { id, s: session, v: this.viewKey(match.view), ls: match.liveSession };
+      const flash = instance.socket.assigns.flash;
+      const stat: StaticToken = Object.keys(flash).length > 0 ? { id, f: flash } : { id };
+      const tags = containerTags(match.container ?? match.view.container, [
+        ['id', id],
+        ['data-phx-main', true],
+        ['data-phx-session', this.signer.sign(TOKEN_PURPOSE.SESSION, token, ttl)],
+        ['data-phx-static', this.signer.sign(TOKEN_PURPOSE.STATIC, stat, ttl)],
+      ]);
+      const content = tags.open + html + tags.close;
       const layout = this.#options.layout ?? defaultLayout;
       return {
         status: 200,
@@ -174,7 +225,7 @@ export class LiveApp implements AppServices {
           scripts: this.colocated.scriptTag() + (this.#options.scripts ?? defaultScripts(this.#options.clientPath)),
           session,
           url,
-          request,
+          request: input.request,
         }),
       };
     } finally {

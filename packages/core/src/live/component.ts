@@ -7,7 +7,7 @@ import type { WireObject, WireValue } from '../render/keys.js';
 import type { Colocated } from '../render/colocated.js';
 import type { PushEventOptions } from './socket.js';
 import { StreamSet, type StreamConfig, type StreamInsertOptions, type StreamOptions } from '../render/stream.js';
-import { releaseStreamEntries, renderTemplate, type RenderContext, type RList, type RNode } from '../render/tree.js';
+import { releaseStreamEntries, renderTemplate, type ChildViewMarker, type Dyn, type RenderContext, type RList, type RNode } from '../render/tree.js';
 import { diff, toWire } from '../render/wire.js';
 import type { ComponentPlacement, ComponentSocket, LiveComponent, LiveEvent } from './view.js';
 
@@ -128,6 +128,8 @@ export interface ComponentParent {
   readonly connected?: boolean;
   /** The view's socket, for navigation and flash asked for by components. */
   readonly view?: ComponentViewApi;
+  /** Renders a child live view placed by the view or one of its components. */
+  child?(marker: ChildViewMarker): Dyn;
 }
 
 const definitionIds = new WeakMap<object, number>();
@@ -165,7 +167,13 @@ export class Components {
     const component = (marker: object): number => this.#place(marker as ComponentPlacement);
     const parent = this.#parent;
     const hook = parent.hook ? (item: Colocated) => parent.hook?.(item) : undefined;
-    return { component, ...(streams ? { stream: (list: RList) => streams.push(list) } : {}), ...(hook ? { hook } : {}) };
+    const child = parent.child ? (marker: ChildViewMarker) => (parent.child as (m: ChildViewMarker) => Dyn)(marker) : undefined;
+    return {
+      component,
+      ...(streams ? { stream: (list: RList) => streams.push(list) } : {}),
+      ...(hook ? { hook } : {}),
+      ...(child ? { child } : {}),
+    };
   }
 
   /** Drops the entries of the stream lists components rendered, once they have been sent. */

@@ -3,19 +3,32 @@
  * it sends. All callbacks of one instance run one after another.
  */
 import { TRACING } from '../telemetry/channels.js';
+import { InletError } from '../errors.js';
 import { DIFF, type WireObject, type WireValue } from '../render/keys.js';
 import { releaseStreamEntries, renderTemplate, treeToHtml, type RList, type RNode } from '../render/tree.js';
 import { diff, toWire } from '../render/wire.js';
+import { ChildRenderer, type ChildPlacement } from './children.js';
 import { Components } from './component.js';
 import type { AppServices, ExtensionInstance, ViewExtension } from './extensions.js';
 import { decodeForm, targetPath, type Params } from './params.js';
 import type { PubSub, Unsubscribe } from './pubsub.js';
-import type { Router } from './router.js';
+import type { OnMount, Router } from './router.js';
 import { LiveViewSocket, type Effects, type Navigation } from './socket.js';
+import type { Signer } from './tokens.js';
 import type { LiveEvent, LiveView, RenderMeta, Session } from './view.js';
 
-/** Most patches one callback may chain (a patch whose handleParams patches again, …). */
-const MAX_PATCH_CHAIN = 8;
+/** What a view needs to render child views (the app provides it). */
+export interface ChildServices {
+  readonly signer: Signer;
+  readonly tokenTtlMs: number;
+  viewKey(view: LiveView<object>): string;
+}
+
+/**
+ * Most patches `handleParams` may chain without a render (a patch whose
+ * handleParams patches again, …); one more crashes the view, as in Phoenix.
+ */
+export const MAX_PATCH_CHAIN = 20;
 
 /** How a callback ended, for the channel to report. */
 export interface Outcome {
@@ -34,7 +47,13 @@ export interface InstanceOptions {
   readonly csrfToken: string;
   /** The socket's connect params (absent in the HTTP render). */
   readonly connectParams?: Readonly<Record<string, string>>;
+  /** The join's `params` (`socket.connectParams`; absent in the HTTP render). */
+  readonly joinParams?: Readonly<Record<string, unknown>>;
   readonly connected: boolean;
+  /** The route's live action. */
+  readonly liveAction?: string;
+  /** The live session's hooks, run before `mount`. */
+  readonly onMount?: readonly OnMount[];
   readonly router: Router<LiveView<object>>;
   readonly pubsub: PubSub;
   /** What the app offers extensions (signer, log). */
@@ -47,12 +66,21 @@ export interface InstanceOptions {
   readonly push?: (outcome: Outcome) => void;
   /** Called when a callback outside a client request throws. */
   readonly crash?: (error: unknown) => void;
+  /** Lets the view render child views ({@link liveRender}). */
+  readonly children?: ChildServices;
+  /** A child view: `mount` gets no params and `handleParams` never runs. */
+  readonly child?: boolean;
+  /** A child view: patches are the root view's, so they go to it. */
+  readonly forwardPatch?: (to: string, replace: boolean) => void;
+  /** A child view: delivers `socket.sendParent` messages to the parent's `handleInfo`. */
+  readonly sendParent?: (info: unknown) => void;
 }
 
 export class ViewInstance {
   readonly id: string;
   readonly socket: LiveViewSocket<object>;
   readonly components: Components;
+  readonly #children?: ChildRenderer;
   readonly #extensions = new Map<string, ExtensionInstance>();
   #url: URL;
   readonly #options: InstanceOptions;
@@ -83,7 +111,22 @@ export class ViewInstance {
         });
       },
       sendInfo: (info, delayMs) => this.#sendInfo(info, delayMs),
+      ...(options.joinParams ? { connectParams: options.joinParams } : {}),
+      ...(options.sendParent ? { sendParent: options.sendParent } : {}),
     });
+    const services = options.children;
+    if (services) {
+      this.#children = new ChildRenderer({
+        id: options.id,
+        connected: options.connected,
+        session: options.session,
+        url: () => this.#url,
+        signer: services.signer,
+        tokenTtlMs: services.tokenTtlMs,
+        viewKey: (view) => services.viewKey(view),
+        renderDead: (placement, session) => this.#renderDeadChild(placement, session),
+      });
+    }
     this.components = new Components({
       pushEvent: (event, payload, opts) => this.socket.pushEvent(event, payload, opts),
       sendInfo: (info) => this.#sendInfo(info),
@@ -91,6 +134,10 @@ export class ViewInstance {
       connected: options.connected,
       hook: (item) => options.app.colocated?.seen(item, options.connected),
       view: this.socket,
+      child: (marker) => {
+        if (!this.#children) throw new InletError('INLET_ERR_VIEW_CHILD', 'this view cannot render child views.');
+        return this.#children.place(marker);
+      },
     });
     const host = {
       id: options.id,
@@ -149,10 +196,16 @@ export class ViewInstance {
 
   async #mount(params: Params, flash?: Record<string, string>): Promise<Navigation | undefined> {
     if (flash) LiveViewSocket.seed(this.socket, { flash });
+    LiveViewSocket.setLiveAction(this.socket, this.#options.liveAction);
+    for (const hook of this.#options.onMount ?? []) {
+      await hook(this.socket, this.#options.session, params);
+      const nav = this.#peekNavigation();
+      if (nav && nav.kind !== 'patch') return nav;
+    }
     await this.#options.view.mount?.(this.socket, this.#options.session, params);
     const afterMount = this.#peekNavigation();
     if (afterMount && afterMount.kind !== 'patch') return afterMount;
-    await this.#options.view.handleParams?.(this.#url, this.socket);
+    if (!this.#options.child) await this.#options.view.handleParams?.(this.#url, this.socket);
     this.#mounted = true;
     await this.#subscriptionsLive();
     return this.#peekNavigation();
@@ -211,9 +264,35 @@ export class ViewInstance {
     const tree = this.#renderRoot();
     await this.components.settle();
     this.components.render(true);
+    await this.#children?.settle();
     const html = treeToHtml(tree, (cid) => this.components.tree(cid));
     this.#releaseStreams();
     return { html, title: this.#title };
+  }
+
+  /** HTTP render of a child view: mount (not connected), render, stop. */
+  async #renderDeadChild(placement: ChildPlacement, session: Session): Promise<string> {
+    const o = this.#options;
+    const child = new ViewInstance({
+      id: placement.id,
+      view: placement.view,
+      url: this.#url,
+      session,
+      csrfToken: o.csrfToken,
+      connected: false,
+      router: o.router,
+      pubsub: o.pubsub,
+      app: o.app,
+      ...(o.extensions ? { extensions: o.extensions } : {}),
+      ...(o.children ? { children: o.children } : {}),
+      child: true,
+    });
+    try {
+      await child.mount({});
+      return (await child.renderHtml()).html;
+    } finally {
+      await child.stop();
+    }
   }
 
   /**
@@ -238,7 +317,14 @@ export class ViewInstance {
   }
 
   #renderRootNow(): RNode {
-    let meta: RenderMeta = { csrfToken: this.#options.csrfToken, uploads: {}, connected: this.#options.connected, url: this.#url };
+    const liveAction = this.socket.liveAction;
+    let meta: RenderMeta = {
+      csrfToken: this.#options.csrfToken,
+      uploads: {},
+      connected: this.#options.connected,
+      url: this.#url,
+      ...(liveAction !== undefined ? { liveAction } : {}),
+    };
     for (const ext of this.#extensions.values()) if (ext.renderMeta) meta = { ...meta, ...ext.renderMeta() };
     const template = this.#options.view.render(this.socket.assigns, meta);
     return renderTemplate(template, this.components.context(this.#streamLists));
@@ -252,7 +338,12 @@ export class ViewInstance {
     await this.#subscriptionsLive();
     let effects = this.#takeEffects();
     const outcome: Outcome = {};
-    for (let chain = 0; effects.navigation?.kind === 'patch' && chain < MAX_PATCH_CHAIN; chain++) {
+    const forward = this.#options.forwardPatch;
+    if (forward && effects.navigation?.kind === 'patch') {
+      forward(effects.navigation.to, effects.navigation.replace);
+      effects.navigation = undefined;
+    }
+    for (let chain = 0; effects.navigation?.kind === 'patch'; chain++) {
       const nav = effects.navigation;
       const target = new URL(nav.to, this.#url);
       const match = this.#options.router.match(target.pathname);
@@ -260,7 +351,11 @@ export class ViewInstance {
         effects.navigation = { kind: 'navigate', to: nav.to, replace: nav.replace };
         break;
       }
+      if (chain >= MAX_PATCH_CHAIN) {
+        throw new InletError('INLET_ERR_VIEW_PATCH_LOOP', `${MAX_PATCH_CHAIN} patches in a row to ${target.pathname}${target.search}: does handleParams always call pushPatch?`);
+      }
       this.#url = target;
+      LiveViewSocket.setLiveAction(this.socket, match.action);
       outcome.live_patch = { to: target.pathname + target.search, kind: nav.replace ? 'replace' : 'push' };
       const carried = effects;
       carried.navigation = undefined;
@@ -269,7 +364,7 @@ export class ViewInstance {
       effects = this.#takeEffects();
     }
     const nav = effects.navigation;
-    if (nav && nav.kind !== 'patch') {
+    if (nav) {
       const flash = this.socket.assigns.flash;
       const signed = Object.keys(flash).length > 0 ? this.#options.signFlash?.(flash) : undefined;
       if (nav.kind === 'navigate') outcome.live_redirect = { to: nav.to, kind: nav.replace ? 'replace' : 'push', ...(signed ? { flash: signed } : {}) };
@@ -353,6 +448,9 @@ export class ViewInstance {
     const match = this.#options.router.match(target.pathname);
     if (!match || match.view !== this.#options.view) return 'other-view';
     this.#url = target;
+    LiveViewSocket.setLiveAction(this.socket, match.action);
+    // A patch from the browser starts from a clean flash, as in Phoenix.
+    this.socket.clearFlash();
     await this.#options.view.handleParams?.(this.#url, this.socket);
     return this.finish();
   }

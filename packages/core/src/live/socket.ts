@@ -67,6 +67,10 @@ export interface SocketHost {
   sendInfo(info: unknown, delayMs?: number): void;
   /** The view's state of the extension registered as `name`. */
   extension(name: string): unknown;
+  /** The join's `params` (absent in the HTTP render). */
+  readonly connectParams?: Readonly<Record<string, unknown>>;
+  /** Child views: delivers to the parent view's `handleInfo`. */
+  sendParent?(info: unknown): void;
 }
 
 const EFFECTS = Symbol('inlet.effects');
@@ -83,6 +87,7 @@ export class LiveViewSocket<A extends object = Record<string, unknown>, U extend
   #assigns: SocketAssigns<A>;
   #effects: Effects = { changed: new Set(), events: [] };
   readonly #streams = new StreamSet();
+  #liveAction: string | undefined;
 
   /** @internal created by the view instance */
   constructor(host: SocketHost) {
@@ -98,6 +103,24 @@ export class LiveViewSocket<A extends object = Record<string, unknown>, U extend
   /** False during the HTTP (dead) render, true once the browser has joined over the socket. */
   get connected(): boolean {
     return this.#host.connected;
+  }
+
+  /**
+   * The params the browser sent when it joined (Phoenix's
+   * `get_connect_params`): the LiveSocket's `params` plus `_mounts` (joins of
+   * this view so far, 0 on the first), `_mount_attempts`, `_track_static` and
+   * `_live_referer`. Undefined during the HTTP render.
+   *
+   * @example
+   * mount: (socket) => { if (socket.connectParams?._mounts === 0) socket.assign({ fresh: true }) }
+   */
+  get connectParams(): Readonly<Record<string, unknown>> | undefined {
+    return this.#host.connectParams;
+  }
+
+  /** The route's live action ({@link liveRoute}): Phoenix's `@live_action`. Changes with patches. */
+  get liveAction(): string | undefined {
+    return this.#liveAction;
   }
 
   /** The current assigns. Treat as read-only; change them with {@link assign}. */
@@ -215,8 +238,10 @@ export class LiveViewSocket<A extends object = Record<string, unknown>, U extend
 
   /** Clears one flash key, or all of them. */
   clearFlash(key?: string): void {
-    if (key === undefined) this.assign({ flash: {} } as unknown as Partial<A>);
-    else {
+    const flash = this.#assigns.flash;
+    if (key === undefined) {
+      if (Object.keys(flash).length > 0) this.assign({ flash: {} } as unknown as Partial<A>);
+    } else if (Object.hasOwn(flash, key)) {
       const { [key]: _removed, ...rest } = this.#assigns.flash;
       this.assign({ flash: rest } as unknown as Partial<A>);
     }
@@ -254,6 +279,19 @@ export class LiveViewSocket<A extends object = Record<string, unknown>, U extend
   /** Sends `message` to every view subscribed to `topic`. */
   broadcast(topic: string, message: unknown): void {
     this.#host.broadcast(topic, message);
+  }
+
+  /**
+   * A child view ({@link liveRender}): sends `info` to the parent view's
+   * `handleInfo`. Only while connected; ignored in the HTTP render.
+   *
+   * @example
+   * handleEvent: (e, socket) => socket.sendParent({ picked: e.id })
+   */
+  sendParent(info: unknown): void {
+    if (!this.#host.connected) return;
+    if (!this.#host.sendParent) throw new InletError('INLET_ERR_VIEW_CHILD', 'sendParent() is for child views; this view has no parent.');
+    this.#host.sendParent(info);
   }
 
   /** Sends `info` to this view's own `handleInfo`, now or after `delayMs`. */
@@ -300,6 +338,13 @@ export class LiveViewSocket<A extends object = Record<string, unknown>, U extend
   /** @internal forgets the streams' sent changes (after each render) */
   static pruneStreams(socket: LiveViewSocket<object>): void {
     socket.#streams.prune();
+  }
+
+  /** @internal the route's action, set on mount and on each patch */
+  static setLiveAction(socket: LiveViewSocket<object>, action: string | undefined): void {
+    if (socket.#liveAction === action) return;
+    socket.#liveAction = action;
+    socket.#effects.changed.add('liveAction');
   }
 
   /** @internal sets assigns without recording a change (flash restored on join) */

@@ -6,6 +6,7 @@ import type { ComponentMarker } from '../render/tree.js';
 import type { Template } from '../render/template.js';
 import type { UploadConfigView } from '../uploads/socket-api.js';
 import type { Params } from './params.js';
+import type { Container } from './router.js';
 import type { Colocated } from '../render/colocated.js';
 import type { StreamConfig, StreamInsertOptions, StreamOptions } from '../render/stream.js';
 import type { LiveViewSocket, PushEventOptions, SocketAssigns, StreamItem, StreamName, StreamsOf } from './socket.js';
@@ -60,6 +61,8 @@ export interface RenderMeta<U extends string = string> {
   readonly connected: boolean;
   /** The current URL. */
   readonly url: URL;
+  /** The route's live action ({@link liveRoute}), if it has one. */
+  readonly liveAction?: string;
 }
 
 export type RenderContext<A> = Readonly<SocketAssigns<A>>;
@@ -71,6 +74,15 @@ export type RenderContext<A> = Readonly<SocketAssigns<A>>;
  * events ({@link EventMap}), `U` the upload config names.
  */
 export interface LiveViewDefinition<A extends object = Record<string, unknown>, I = unknown, E extends EventMap = EventMap, U extends string = string> {
+  /**
+   * A name that identifies the view in the tokens of child views
+   * ({@link liveRender}). Routed views are known by their route; give the
+   * views you only render as children a name when several processes serve
+   * one app (a page rendered by one may join on another).
+   */
+  readonly name?: string;
+  /** The root element instead of a bare `<div>`, e.g. `['main', { class: 'page' }]` (a route's own wins). */
+  readonly container?: Container;
   /** Sets up assigns. Runs once for the HTTP render and once more when the browser connects. */
   mount?(socket: LiveViewSocket<A, U>, session: Session, params: Params): void | Promise<void>;
   /** Runs after mount and on every live patch, with the current URL. */

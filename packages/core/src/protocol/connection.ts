@@ -160,6 +160,8 @@ export class Connection implements ConnectionInfo {
     if (event === CHANNEL_EVENTS.LEAVE) {
       this.#enqueue(topic, slot, async () => {
         this.#send(encodeReply(slot.joinRef, ref, topic, 'ok', {}));
+        // Like Phoenix, a channel that ends says so; the client has already forgotten it.
+        if (!slot.closed) this.#send(encode(slot.joinRef, slot.joinRef, topic, CHANNEL_EVENTS.CLOSE, {}));
         this.#drop(topic, slot, 'leave');
       });
       return;

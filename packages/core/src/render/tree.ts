@@ -48,10 +48,17 @@ export interface ComponentMarker {
   readonly inletComponent: true;
 }
 
+/** A child live view placed in a template; see `live/children.ts`. */
+export interface ChildViewMarker {
+  readonly inletChildView: true;
+}
+
 /** What rendering needs from its surroundings. */
 export interface RenderContext {
   /** Resolves a component marker to the cid that will render it. */
   component?(marker: ComponentMarker): number;
+  /** Renders a child live view's container (its content joins separately, or is filled in by the HTTP render). */
+  child?(marker: ChildViewMarker): Dyn;
   /** Told about every stream list rendered, so its entries can be released after sending. */
   stream?(list: RList): void;
   /** Told about every colocated hook a template names (the app bundles them). */
@@ -107,6 +114,10 @@ function toDyn(value: unknown, ctx: RenderContext): Dyn {
           throw new InletError('INLET_ERR_RENDER_VALUE', 'Components can only be rendered inside a live view.');
         }
         return { kind: 'cid', cid: ctx.component(value as ComponentMarker) };
+      }
+      if ((value as Partial<ChildViewMarker>).inletChildView === true) {
+        if (!ctx.child) throw new InletError('INLET_ERR_RENDER_VALUE', 'Child views can only be rendered inside a live view.');
+        return ctx.child(value as ChildViewMarker);
       }
       break;
     default:

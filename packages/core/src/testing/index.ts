@@ -10,6 +10,7 @@
 import { LiveApp } from '../live/app.js';
 import type { Logger } from '../logger.js';
 import type { LiveView } from '../live/view.js';
+import type { RouteTarget } from '../live/router.js';
 import { Connection, type WebSocketLike } from '../protocol/connection.js';
 import { encodeBinaryPush } from '../protocol/frames.js';
 import { DiskStore } from '../uploads/disk-store.js';
@@ -339,6 +340,33 @@ export class LiveTestView {
   async leave(): Promise<void> {
     await this.push(this.topic, 'phx_leave', {});
   }
+
+  /**
+   * Joins the child view (`liveRender`) with DOM id `id` that this view
+   * renders now, as the official client does after the parent's render
+   * (Phoenix's `find_live_child`). Sticky children join the same way.
+   *
+   * @example
+   * const chat = await view.liveChild('chat')
+   * await chat.click('send', { text: 'hi' })
+   */
+  async liveChild(id: string): Promise<LiveTestView> {
+    const tag = new RegExp(`<[a-zA-Z][a-zA-Z0-9-]* id="${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"([^>]*)>`).exec(this.html());
+    const session = tag ? /data-phx-session="([^"]*)"/.exec(tag[1] as string)?.[1] : undefined;
+    if (!tag || !session) throw new Error(`no child view with id "${id}" in the render`);
+    const topic = `lv:${id}`;
+    const joinRef = String(this.#ref);
+    const reply = await this.push(topic, 'phx_join', { params: { _mounts: 0, _mount_attempts: 0 }, session: decodeAttr(session), static: null, sticky: / data-phx-sticky/.test(tag[1] as string) }, joinRef);
+    if (reply.status !== 'ok') {
+      if (reply.response.reason === 'join crashed') throw new ViewCrashError(topic, this.#lastCrash());
+      throw new Error(`join of ${topic} failed: ${JSON.stringify(reply.response)}`);
+    }
+    return new LiveTestView(this.app, this.socket, this.connection, topic, joinRef, reply.response.rendered as Tree, this.#ref, this.serverErrors);
+  }
+}
+
+function decodeAttr(value: string): string {
+  return value.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
 /**
@@ -346,7 +374,7 @@ export class LiveTestView {
  * in-memory connection.
  */
 export async function mountLive(
-  config: { routes: Record<string, LiveView<never, never>> },
+  config: { routes: Record<string, RouteTarget<LiveView<never, never>>> },
   path: string,
   options: MountOptions = {},
 ): Promise<LiveTestView> {
@@ -367,7 +395,7 @@ export async function mountLive(
   const csrfSecret = 'testing-csrf-secret-0001';
   const page = await app.renderPage(url, options.session ?? {}, app.csrfToken(csrfSecret));
   if (page.status !== 200) throw new Error(`HTTP render of ${path} answered ${page.status}`);
-  const id = /<div id="([^"]+)" data-phx-main/.exec(page.html)?.[1];
+  const id = /<[a-zA-Z][a-zA-Z0-9-]* id="([^"]+)" data-phx-main/.exec(page.html)?.[1];
   const session = /data-phx-session="([^"]+)"/.exec(page.html)?.[1];
   const stat = /data-phx-static="([^"]+)"/.exec(page.html)?.[1];
   if (!id || !session) throw new Error('no live container in the page');

@@ -4,6 +4,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   HeadObjectCommand,
+  ListPartsCommand,
   PutObjectCommand,
   UploadPartCommand,
   type S3Client,
@@ -41,6 +42,7 @@ class FakeS3 {
   readonly fail: Error[] = [];
   completeETag: string | undefined = '"etag-3"';
   object: Buffer | undefined;
+  pageSize = 1000;
 
   async send(command: unknown): Promise<Record<string, unknown>> {
     const name = (command as { constructor: { name: string } }).constructor.name.replace(/Command$/, '');
@@ -57,6 +59,14 @@ class FakeS3 {
       const order = command.input.MultipartUpload?.Parts?.map((p) => p.PartNumber ?? 0) ?? [];
       this.object = Buffer.concat(order.map((n) => this.parts.get(n) ?? Buffer.alloc(0)));
       return { ETag: this.completeETag };
+    }
+    if (command instanceof ListPartsCommand) {
+      const all = [...this.parts.entries()].sort(([a], [b]) => a - b);
+      const after = Number(command.input.PartNumberMarker ?? 0);
+      const page = all.filter(([n]) => n > after).slice(0, this.pageSize);
+      const last = page.at(-1)?.[0];
+      const more = last !== undefined && all.some(([n]) => n > last);
+      return { Parts: page.map(([n, b]) => ({ PartNumber: n, ETag: `"p${n}"`, Size: b.length })), IsTruncated: more, NextPartNumberMarker: more ? String(last) : undefined };
     }
     if (command instanceof HeadObjectCommand) return { ETag: '"from-head"' };
     if (command instanceof PutObjectCommand) {
@@ -89,7 +99,7 @@ describe('S3MultipartStore', () => {
     expect(offset).toBe(data.length);
     const meta = await store.complete(s);
     expect(meta).toEqual({ bucket: 'b', key: 'uploads/sess-1', etag: '"etag-3"', size: data.length });
-    expect(fake.log).toEqual(['CreateMultipartUpload', 'UploadPart', 'UploadPart', 'UploadPart', 'CompleteMultipartUpload']);
+    expect(fake.log).toEqual(['CreateMultipartUpload', 'UploadPart', 'UploadPart', 'UploadPart', 'ListParts', 'CompleteMultipartUpload']);
     expect([...fake.parts.keys()]).toEqual([1, 2, 3]);
     expect(sha(fake.object ?? Buffer.alloc(0))).toBe(sha(data));
   });
@@ -178,6 +188,43 @@ describe('S3MultipartStore', () => {
     await store.create(s);
     await store.write(s, 0, body(Buffer.from('x')));
     expect((await store.complete(s)).key).toBe('videos/sess-1.mp4');
+  });
+
+  it('numbers parts by offset, so another instance continues from the state create returned', async () => {
+    const fake = new FakeS3();
+    fake.pageSize = 2; // ListParts pages are followed
+    const a = new S3MultipartStore({ client: fake as unknown as S3Client, bucket: 'b' });
+    const b = new S3MultipartStore({ client: fake as unknown as S3Client, bucket: 'b' });
+    const data = randomBytes(7 * MiB * 3 + MiB);
+    const state = await a.create(session(data.length));
+    expect(state).toEqual({ key: 'uploads/sess-1', uploadId: 'up-1' });
+    const s = { ...session(data.length), state };
+    // 7 MiB chunks written alternately by two instances (two nodes): parts 1, 2, 3, 5.
+    let offset = 0;
+    for (const [i, size] of [7, 7, 7, 1].entries()) offset = await [a, b][i % 2]!.write(s, offset, body(data.subarray(offset, offset + size * MiB)));
+    expect(offset).toBe(data.length);
+    expect([...fake.parts.keys()]).toEqual([1, 2, 3, 5]);
+    // A resend of a chunk another instance already stored (the caller's offsets judge) replaces its part; nothing is added.
+    await a.write(s, 7 * MiB, body(data.subarray(7 * MiB, 14 * MiB)));
+    expect([...fake.parts.keys()]).toEqual([1, 2, 3, 5]);
+    const meta = await b.complete(s);
+    expect(meta.size).toBe(data.length);
+    expect(sha(fake.object ?? Buffer.alloc(0))).toBe(sha(data));
+  });
+
+  it('refuses to complete when the listed parts do not make the whole file', async () => {
+    const { fake, store } = setup();
+    const s = { ...session(15 * MiB), state: { key: 'uploads/sess-1', uploadId: 'up-1' } };
+    await store.write(s, 0, body(randomBytes(5 * MiB)));
+    await store.write(s, 10 * MiB, body(randomBytes(5 * MiB))); // part 3, with part 2 missing
+    await expect(store.complete(s)).rejects.toThrow(/holds 5242880 bytes in order, expected 15728640/);
+    expect(fake.log).not.toContain('CompleteMultipartUpload');
+  });
+
+  it('refuses a chunk whose part number would pass 10,000', () => {
+    const { store } = setup();
+    expect(store.checkWrite(session(60e9), 10_000 * S3_MIN_PART_BYTES - 1, S3_MIN_PART_BYTES)).toBeUndefined();
+    expect(store.checkWrite(session(60e9), 10_000 * S3_MIN_PART_BYTES, S3_MIN_PART_BYTES)).toMatch(/at most 10000 parts/);
   });
 
   it('rejects a maxPartBytes below S3 minimum', () => {

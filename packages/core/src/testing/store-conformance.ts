@@ -209,6 +209,30 @@ export function storeConformanceCases<S extends UploadStore>(subject: StoreUnder
   ];
   cases.push(
     {
+      name: 'another store instance continues the upload from the state `create` returned, and finishes it',
+      async run() {
+        const first = await subject.create();
+        const chunk = chunkOf(first);
+        const data = randomBytes(3 * chunk + 77);
+        const plain = record(data.length);
+        const state = await first.create(plain);
+        check(state === undefined || (typeof state === 'object' && Object.values(state).every((v) => typeof v === 'string')), 'create resolved to something other than string state');
+        const upload: UploadRecord = state ? { ...plain, state } : plain;
+        check(JSON.stringify(JSON.parse(JSON.stringify(upload))) === JSON.stringify(upload), 'the upload record with its state does not survive JSON');
+        // Chunks alternate between this instance and a second one on the same storage (two nodes).
+        const second = await subject.create();
+        let at = 0;
+        for (let i = 0; at < data.length; i++) {
+          const piece = data.subarray(at, Math.min(at + chunk, data.length));
+          const next = await [first, second][i % 2]!.write(upload, at, chunkFromBuffer(piece));
+          check(next === at + piece.length, `write ${i} of ${piece.length} bytes at ${at} (instance ${i % 2}) returned ${next}`);
+          at = next;
+        }
+        const third = await subject.create();
+        check(sha(await read(await third.complete(upload), third)) === sha(data), 'bytes differ after another instance continued the upload');
+      },
+    },
+    {
       name: '`resume`: a new store instance finds an open upload with its offset and metadata, and it can be finished',
       async run() {
         const store = await subject.create();

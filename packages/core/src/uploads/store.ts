@@ -28,7 +28,21 @@ export interface UploadRecord {
    * after a restart (owner, config name, fingerprint…).
    */
   readonly metadata?: Readonly<Record<string, string>> | undefined;
+  /**
+   * What the store's `create` returned for this upload (e.g. an S3 upload
+   * id), handed back on every later call. A caller that keeps uploads
+   * outside the store's process (the cluster receiver keeps it in the shared
+   * upload record) passes it, so another instance of the store, on another
+   * node, continues the upload; callers in one process may leave it out.
+   */
+  readonly state?: StoreState | undefined;
 }
+
+/**
+ * A store's own state for one upload: a few short strings, JSON-safe, that
+ * let any instance of the store continue it (`{ key, uploadId }` for S3).
+ */
+export type StoreState = Readonly<Record<string, string>>;
 
 /** An open upload a store holds (not yet completed), as {@link UploadStore.get} finds it. */
 export interface StoredUpload extends UploadRecord {
@@ -81,7 +95,9 @@ export interface ChunkBody extends AsyncIterable<Uint8Array> {
  * overlap; `create` comes first and once; `write` starts at the durable
  * offset (0 at first, then what the previous `write` returned); `complete`
  * comes only once the offset reached `size`; `abort` may come at any time,
- * even after a failed `create`, and is the last call.
+ * even after a failed `create`, and is the last call. A store with the
+ * `shared` capability also continues an upload on another instance (another
+ * node) from `upload.state`, the state its `create` returned.
  *
  * Failures: throw {@link TransientStoreError} (or any `Error` with
  * `transient: true`) for conditions worth retrying; callers keep the upload
@@ -112,8 +128,13 @@ export interface UploadStore {
    * above, such as S3's 10,000-part limit.
    */
   checkWrite?(upload: UploadRecord, offset: number, length: number): string | undefined;
-  /** Prepares storage for a new upload (creates a file, starts a multipart upload…). */
-  create(upload: UploadRecord, signal?: AbortSignal): Promise<void>;
+  /**
+   * Prepares storage for a new upload (creates a file, starts a multipart
+   * upload…). A store that must be told something on later calls to find
+   * the upload from another instance resolves to it ({@link StoreState});
+   * callers pass it back as `upload.state`.
+   */
+  create(upload: UploadRecord, signal?: AbortSignal): Promise<void | StoreState>;
   /**
    * Stores `chunk` at `offset` (the durable offset) and resolves to the new
    * durable offset, between `offset` (nothing kept) and `offset + chunk.length`.

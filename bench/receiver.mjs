@@ -226,7 +226,7 @@ async function viaReceiver(receiver, store, source, size, chunk, client) {
   await new Promise((done) => server.listen(0, '127.0.0.1', done));
   const completed = new Promise((done) => registry.onComplete((_session, meta) => done(meta)));
   try {
-    const { endpoint } = registry.mint({ maxSize: size, entry: { viewId: 'bench', confRef: '0', entryRef: '0' } });
+    const { endpoint } = await registry.mint({ maxSize: size, entry: { viewId: 'bench', confRef: '0', entryRef: '0' } });
     const url = `http://127.0.0.1:${server.address().port}${endpoint}`;
     const worker = new Worker(new URL(import.meta.url), { workerData: { url, source, size, chunk, client } });
     const { ms } = await new Promise((done, fail) => {

@@ -189,7 +189,7 @@ describe('telemetry', () => {
 
 describe('failures reach the logger', () => {
   it('logs a receiver store failure with its cause, and answers 500', async () => {
-    const { token } = server.receiver.mint({ maxSize: 10, entry: { viewId: 'phx-x', confRef: 'c', entryRef: '0' } });
+    const { token } = await server.receiver.mint({ maxSize: 10, entry: { viewId: 'phx-x', confRef: 'c', entryRef: '0' } });
     const res = await fetch(`${server.url}/_inlet/uploads/${token}`, { method: 'PUT', headers: { 'content-range': 'bytes 0-9/10' }, body: Buffer.alloc(10) });
     expect(res.status).toBe(500);
     const record = logged.find((l) => l.message.includes('store failed'));

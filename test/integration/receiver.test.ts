@@ -66,7 +66,7 @@ interface Rig {
   registry: SessionRegistry;
   completed: Map<string, Record<string, unknown>>;
   events: string[];
-  mint(maxSize?: number): { token: string; url: string; id: string };
+  mint(maxSize?: number): Promise<{ token: string; url: string; id: string }>;
 }
 
 const rigs: { server: Server; registry: SessionRegistry; dir: string }[] = [];
@@ -105,8 +105,8 @@ async function rig(
     registry,
     completed,
     events,
-    mint(maxSize = 64 * 1024 * KiB) {
-      const { token, endpoint, id } = registry.mint({ maxSize, entry });
+    async mint(maxSize = 64 * 1024 * KiB) {
+      const { token, endpoint, id } = await registry.mint({ maxSize, entry });
       return { token, id, url: base + endpoint };
     },
   };
@@ -227,7 +227,7 @@ describe('receiver over HTTP: the happy path', () => {
   it('takes a 700 KiB file in 256 KiB chunks like UpChunk: 308, 308, 201, bytes identical', async () => {
     const r = await rig();
     const file = randomBytes(700 * KiB);
-    const { url, id } = r.mint();
+    const { url, id } = await r.mint();
     const result = await upchunkLike(url, file, 256 * KiB);
     expect(result.statuses).toEqual([308, 308, 201]);
     expect(result.ranges).toEqual(['bytes=0-262143', 'bytes=0-524287', null]);
@@ -244,7 +244,7 @@ describe('receiver over HTTP: the happy path', () => {
   it('answers the final chunk with a small JSON body', async () => {
     const r = await rig();
     const file = randomBytes(10);
-    const { url, id } = r.mint();
+    const { url, id } = await r.mint();
     const res = await put(url, file, 0, 9, 10);
     expect(res.status).toBe(201);
     expect(res.headers.get('content-type')).toBe('application/json');
@@ -255,7 +255,7 @@ describe('receiver over HTTP: the happy path', () => {
   it('accepts PATCH and POST as well as PUT', async () => {
     const r = await rig();
     const file = randomBytes(30);
-    const { url, id } = r.mint();
+    const { url, id } = await r.mint();
     expect((await put(url, file, 0, 9, 30, 'PATCH')).status).toBe(308);
     expect((await put(url, file, 10, 19, 30, 'POST')).status).toBe(308);
     expect((await put(url, file, 20, 29, 30, 'PUT')).status).toBe(201);
@@ -282,7 +282,7 @@ describe('receiver over HTTP: bad input', () => {
   it('410 once a session expired', async () => {
     const r = await rig({ ttlMs: 400 });
     const file = randomBytes(20);
-    const { url, id } = r.mint();
+    const { url, id } = await r.mint();
     expect((await put(url, file, 0, 9, 20)).status).toBe(308);
     await sleep(500);
     const res = await put(url, file, 10, 19, 20);
@@ -300,7 +300,7 @@ describe('receiver over HTTP: bad input', () => {
     ['unknown total', 'bytes 0-9/*'],
   ])('400 for a malformed range (%s)', async (_name, contentRange) => {
     const r = await rig();
-    const { url } = r.mint();
+    const { url } = await r.mint();
     const headers: Record<string, string> = contentRange === undefined ? {} : { 'content-range': contentRange };
     const res = await fetch(url, { method: 'PUT', headers, body: asBody(randomBytes(10)) });
     expect(res.status).toBe(400);
@@ -309,7 +309,7 @@ describe('receiver over HTTP: bad input', () => {
 
   it('400 when Content-Length differs from the range length', async () => {
     const r = await rig();
-    const { token } = r.mint();
+    const { token } = await r.mint();
     const path = `/_inlet/uploads/${token}`;
     const short = await raw(r.port, path, {
       headers: { 'content-range': 'bytes 0-9/20', 'content-length': '5' },
@@ -325,7 +325,7 @@ describe('receiver over HTTP: bad input', () => {
   it('400 when the total changes between chunks', async () => {
     const r = await rig();
     const file = randomBytes(20);
-    const { url } = r.mint();
+    const { url } = await r.mint();
     expect((await put(url, file, 0, 9, 20)).status).toBe(308);
     const res = await fetch(url, { method: 'PUT', headers: { 'content-range': 'bytes 10-19/21' }, body: asBody(file.subarray(10, 20)) });
     expect(res.status).toBe(400);
@@ -334,7 +334,7 @@ describe('receiver over HTTP: bad input', () => {
 
   it('413 for a total above maxSize, decided before any body byte is sent', async () => {
     const r = await rig();
-    const { token, id } = r.mint(1000);
+    const { token, id } = await r.mint(1000);
     const res = await raw(r.port, `/_inlet/uploads/${token}`, {
       headers: { 'content-range': 'bytes 0-999/1001', 'content-length': '1000' },
       sendBody: false,
@@ -347,7 +347,7 @@ describe('receiver over HTTP: bad input', () => {
 
   it('413 for a chunk above maxChunkBytes, before any body byte is sent', async () => {
     const r = await rig({}, { maxChunkBytes: 1024 });
-    const { token } = r.mint();
+    const { token } = await r.mint();
     const res = await raw(r.port, `/_inlet/uploads/${token}`, {
       headers: { 'content-range': 'bytes 0-1024/5000', 'content-length': '1025' },
       sendBody: false,
@@ -359,7 +359,7 @@ describe('receiver over HTTP: bad input', () => {
   it('416 with Range for a gap', async () => {
     const r = await rig();
     const file = randomBytes(30);
-    const { url } = r.mint();
+    const { url } = await r.mint();
     const first = await put(url, file, 10, 19, 30);
     expect(first.status).toBe(416);
     expect(first.headers.get('range')).toBeNull();
@@ -371,7 +371,7 @@ describe('receiver over HTTP: bad input', () => {
 
   it('400 when a chunked body runs past its range', async () => {
     const r = await rig();
-    const { token } = r.mint();
+    const { token } = await r.mint();
     const res = await raw(r.port, `/_inlet/uploads/${token}`, {
       headers: { 'content-range': 'bytes 0-9/100' },
       chunked: true,
@@ -383,7 +383,7 @@ describe('receiver over HTTP: bad input', () => {
 
   it('405 for other methods', async () => {
     const r = await rig();
-    const { url } = r.mint();
+    const { url } = await r.mint();
     const res = await fetch(url);
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('OPTIONS, PATCH, POST, PUT');
@@ -394,7 +394,7 @@ describe('receiver over HTTP: resends, short bodies, status queries', () => {
   it('skips bytes it holds on a resend and appends the rest', async () => {
     const r = await rig();
     const file = randomBytes(300);
-    const { url, id } = r.mint();
+    const { url, id } = await r.mint();
     expect((await put(url, file, 0, 99, 300)).headers.get('range')).toBe('bytes=0-99');
     const again = await put(url, file, 0, 99, 300);
     expect([again.status, again.headers.get('range')]).toEqual([308, 'bytes=0-99']);
@@ -408,7 +408,7 @@ describe('receiver over HTTP: resends, short bodies, status queries', () => {
   it('keeps what a short body delivered and answers 308 with the true Range; the resend completes it', async () => {
     const r = await rig();
     const file = randomBytes(1000);
-    const { token, id } = r.mint();
+    const { token, id } = await r.mint();
     const path = `/_inlet/uploads/${token}`;
     const short = await raw(r.port, path, {
       headers: { 'content-range': 'bytes 0-999/1000' },
@@ -426,7 +426,7 @@ describe('receiver over HTTP: resends, short bodies, status queries', () => {
   it('keeps what arrived before the client dropped the connection', async () => {
     const r = await rig();
     const file = randomBytes(64 * KiB);
-    const { token, url, id } = r.mint();
+    const { token, url, id } = await r.mint();
     const socket = connect(r.port, '127.0.0.1');
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     socket.write(
@@ -435,7 +435,7 @@ describe('receiver over HTTP: resends, short bodies, status queries', () => {
     socket.write(file.subarray(0, 20 * KiB));
     await sleep(50);
     socket.destroy();
-    for (let i = 0; i < 100 && r.registry.get(token)?.offset !== 20 * KiB; i++) await sleep(10);
+    for (let i = 0; i < 100 && (await r.registry.get(token))?.offset !== 20 * KiB; i++) await sleep(10);
     const status = await statusQuery(url, file.length);
     expect([status.status, status.headers.get('range')]).toEqual([308, `bytes=0-${20 * KiB - 1}`]);
     expect((await put(url, file, 0, file.length - 1, file.length)).status).toBe(201);
@@ -445,7 +445,7 @@ describe('receiver over HTTP: resends, short bodies, status queries', () => {
   it('answers "bytes */T" status queries: 308 without Range, 308 with Range, 200 once complete', async () => {
     const r = await rig();
     const file = randomBytes(20);
-    const { url, id } = r.mint();
+    const { url, id } = await r.mint();
     const empty = await statusQuery(url, 20);
     expect([empty.status, empty.headers.get('range')]).toEqual([308, null]);
     await put(url, file, 0, 9, 20);
@@ -460,7 +460,7 @@ describe('receiver over HTTP: resends, short bodies, status queries', () => {
 
   it('completes a zero-byte file on "bytes */0"', async () => {
     const r = await rig();
-    const { url, id } = r.mint();
+    const { url, id } = await r.mint();
     const res = await statusQuery(url, 0);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'complete', size: 0 });
@@ -473,7 +473,7 @@ describe('receiver over HTTP: concurrency, faults, expiry, CORS', () => {
     const r = await rig();
     r.store.writeDelayMs = 50;
     const file = randomBytes(200);
-    const { url, id } = r.mint();
+    const { url, id } = await r.mint();
     const [a, b] = await Promise.all([put(url, file, 0, 99, 200), put(url, file, 0, 99, 200)]);
     expect([a.status, a.headers.get('range')]).toEqual([308, 'bytes=0-99']);
     expect([b.status, b.headers.get('range')]).toEqual([308, 'bytes=0-99']);
@@ -485,7 +485,7 @@ describe('receiver over HTTP: concurrency, faults, expiry, CORS', () => {
   it('answers 503 with Retry-After on a transient store failure, then succeeds on retry', async () => {
     const r = await rig();
     const file = randomBytes(300 * KiB);
-    const { url, id } = r.mint();
+    const { url, id } = await r.mint();
     expect((await put(url, file, 0, 99_999, file.length)).status).toBe(308);
     r.store.transientWrites = 1;
     const failed = await put(url, file, 100_000, 199_999, file.length);
@@ -501,7 +501,7 @@ describe('receiver over HTTP: concurrency, faults, expiry, CORS', () => {
     const r = await rig();
     r.store.transientWrites = 2;
     const file = randomBytes(600 * KiB);
-    const { url, id } = r.mint();
+    const { url, id } = await r.mint();
     const result = await upchunkLike(url, file, 256 * KiB);
     expect(result.statuses).toEqual([503, 503, 308, 308, 201]);
     expect(sha(await storedFile(r, id))).toBe(sha(file));
@@ -510,7 +510,7 @@ describe('receiver over HTTP: concurrency, faults, expiry, CORS', () => {
   it('the sweeper expires an abandoned upload, removes its partial file and reports it', async () => {
     const r = await rig({ ttlMs: 400, sweepIntervalMs: 50 });
     const file = randomBytes(100);
-    const { url, id } = r.mint();
+    const { url, id } = await r.mint();
     const expired = new Promise<string>((resolve) => r.registry.onError((s, reason) => s.id === id && resolve(reason)));
     expect((await put(url, file, 0, 49, 100)).status).toBe(308);
     expect(existsSync(join(r.dir, `${id}.part`))).toBe(true);
@@ -522,7 +522,7 @@ describe('receiver over HTTP: concurrency, faults, expiry, CORS', () => {
   it('answers preflights and exposes Range when allowOrigin is set', async () => {
     const r = await rig({}, { allowOrigin: ['http://localhost:5173'] });
     const file = randomBytes(20);
-    const { url, id } = r.mint();
+    const { url, id } = await r.mint();
     const preflight = await fetch(url, {
       method: 'OPTIONS',
       headers: {
@@ -551,7 +551,7 @@ describe('receiver over HTTP: concurrency, faults, expiry, CORS', () => {
 
   it('sends no CORS headers when allowOrigin is not set', async () => {
     const r = await rig();
-    const { url } = r.mint();
+    const { url } = await r.mint();
     const preflight = await fetch(url, { method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'PUT' } });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
@@ -569,7 +569,7 @@ describe('receiver over HTTP: larger files', () => {
 
   it('streams 24 MiB in 5 MiB chunks to disk, bytes identical', async () => {
     const r = await rig();
-    const { url, id } = r.mint();
+    const { url, id } = await r.mint();
     const result = await upchunkLike(url, file, 5 * 1024 * KiB);
     expect(result.statuses).toEqual([308, 308, 308, 308, 201]);
     expect(sha(await storedFile(r, id))).toBe(sha(file));

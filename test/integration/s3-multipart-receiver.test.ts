@@ -69,7 +69,7 @@ describe('receiver + S3MultipartStore against radosgw', () => {
   it('takes 12 MiB in 5 MiB chunks like UpChunk: 308, 308, 201, object identical', async (ctx) => {
     ctx.skip(env === null, RGW_SKIP_MESSAGE);
     const file = randomBytes(12 * MiB);
-    const { endpoint, id } = registry?.mint({ maxSize: 100 * MiB, entry, contentType: 'video/mp4' }) ?? { endpoint: '', id: '' };
+    const { endpoint, id } = (await registry?.mint({ maxSize: 100 * MiB, entry, contentType: 'video/mp4' })) ?? { endpoint: '', id: '' };
     const statuses: number[] = [];
     const ranges: (string | null)[] = [];
     for (let start = 0; start < file.length; start += 5 * MiB) {
@@ -92,7 +92,7 @@ describe('receiver + S3MultipartStore against radosgw', () => {
   it('drops a chunk whose body ended short (308 with the old Range); the resend lands it', async (ctx) => {
     ctx.skip(env === null, RGW_SKIP_MESSAGE);
     const file = randomBytes(6 * MiB);
-    const { endpoint, id } = registry?.mint({ maxSize: 100 * MiB, entry }) ?? { endpoint: '', id: '' };
+    const { endpoint, id } = (await registry?.mint({ maxSize: 100 * MiB, entry })) ?? { endpoint: '', id: '' };
     const short = await new Promise<{ status: number; range: string | undefined }>((resolve, reject) => {
       const req = request(
         { host: '127.0.0.1', port, path: endpoint, method: 'PUT', agent: false, headers: { 'content-range': `bytes 0-${5 * MiB - 1}/${file.length}`, 'transfer-encoding': 'chunked' } },
@@ -113,7 +113,7 @@ describe('receiver + S3MultipartStore against radosgw', () => {
   it('refuses a non-last chunk under 5 MiB with a 400 that says why', async (ctx) => {
     ctx.skip(env === null, RGW_SKIP_MESSAGE);
     const file = randomBytes(6 * MiB);
-    const { endpoint } = registry?.mint({ maxSize: 100 * MiB, entry }) ?? { endpoint: '' };
+    const { endpoint } = (await registry?.mint({ maxSize: 100 * MiB, entry })) ?? { endpoint: '' };
     const res = await put(base + endpoint, file, 0, 256 * 1024 - 1);
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: string; message: string };

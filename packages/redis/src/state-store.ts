@@ -97,6 +97,8 @@ export interface RedisUploadStateStoreOptions {
  * if (c.kind === 'claimed') await states.commit(id, c.lease, { from: c.record.offset, offset: c.record.offset + n });
  */
 export class RedisUploadStateStore implements UploadStateStore {
+  /** Every node on the same Redis sees the same records. */
+  readonly shared = true;
   readonly #client: RedisClient;
   readonly #prefix: string;
 

@@ -23,6 +23,9 @@ import { DiskStore } from '../uploads/disk-store.js';
 import { createReceiverHandler, type ReceiverHandlerOptions } from '../uploads/receiver/http.js';
 import { SessionRegistry } from '../uploads/receiver/sessions.js';
 import type { UploadStore } from '../uploads/store.js';
+import type { QuotaCounter } from '../uploads/cluster/quota.js';
+import type { UploadStateStore } from '../uploads/cluster/state-store.js';
+import { InletOptionError } from '../options.js';
 import { createUploadDir, defaultUploadTmpBase, sweepStaleUploadDirs, uploadDirPath } from '../uploads/tmp-dir.js';
 import { isSecureRequest, requestHost, type TrustProxy } from './cookies.js';
 import type { Schema } from '../options.js';
@@ -103,6 +106,17 @@ export interface InletOptions {
     readonly ttlMs?: number;
     /** Sweeper period in ms. Default 30 s. */
     readonly sweepIntervalMs?: number;
+    /**
+     * Where sessions live. Default: this process. A shared store
+     * (`RedisUploadStateStore` from `@inletjs/redis`) lets every node take
+     * any chunk of any upload; it needs a shared `store` (S3) and a shared
+     * `pubsub` (docs/deployment.md).
+     */
+    readonly states?: UploadStateStore;
+    /** Counter for bytes past a session's quota reservation; the same on every node (`RedisQuotaCounter`). */
+    readonly quota?: QuotaCounter;
+    /** Lease per chunk in ms. Default 5 s on shared states. */
+    readonly leaseMs?: number;
   } & Pick<ReceiverHandlerOptions, 'allowOrigin' | 'maxChunkBytes'>;
   /**
    * Where Inlet logs: a pino-compatible logger (`error`/`warn`/`info`/`debug`
@@ -237,8 +251,19 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
   let uploadDir: Promise<string> | undefined;
   const ensureUploadDir = () => (uploadDir ??= createUploadDir(uploadBase, uploadDirName));
   let socketStore: Promise<DiskStore> | undefined;
+  const states = options.receiver?.states;
+  if (states?.shared === true && !options.receiver?.store) {
+    throw new InletOptionError('receiver.store', 'is needed when receiver.states is shared: the default store is this node\'s disk, which other nodes cannot read. Use a shared store such as S3MultipartStore from @inletjs/s3.');
+  }
+  if (states?.shared === true && !options.pubsub) {
+    throw new InletOptionError('pubsub', 'is needed when receiver.states is shared: upload events must reach the node holding the view. Use a shared one such as RedisPubSub from @inletjs/redis.');
+  }
   const registry = new SessionRegistry({
     store: options.receiver?.store ?? new DiskStore({ dir: join(uploadDirName, 'receiver'), fsync: true }),
+    ...(states ? { states } : {}),
+    ...(options.pubsub ? { pubsub: options.pubsub } : {}),
+    ...(options.receiver?.quota ? { quota: options.receiver.quota } : {}),
+    ...(options.receiver?.leaseMs !== undefined ? { leaseMs: options.receiver.leaseMs } : {}),
     ...(options.receiver?.basePath ? { basePath: options.receiver.basePath } : {}),
     ...(options.receiver?.ttlMs !== undefined ? { ttlMs: options.receiver.ttlMs } : {}),
     ...(options.receiver?.sweepIntervalMs !== undefined ? { sweepIntervalMs: options.receiver.sweepIntervalMs } : {}),
@@ -325,6 +350,7 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
     async start() {
       // Leftovers of killed processes (socket uploads and receiver parts) go before we serve.
       await sweepStaleUploadDirs(uploadBase);
+      await registry.start();
     },
     async close() {
       await sockets.close();

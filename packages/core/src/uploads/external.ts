@@ -6,6 +6,7 @@
 import { InletError } from '../errors.js';
 import type { LiveViewSocket } from '../live/socket.js';
 import { chunkedOptions, type ChunkedUploadOptions, type ReceiverLink } from './chunked.js';
+import type { SessionQuota } from './receiver/session-types.js';
 import type { EntryState } from './config.js';
 import { sniffFirstChunk } from './sniff.js';
 import { ENTRY_ERRORS } from './reasons.js';
@@ -17,6 +18,13 @@ export interface ReceiverBinding {
   readonly token: string;
   complete: boolean;
   unbind(): void;
+}
+
+/** A quota reservation the manager holds for an entry, which a receiver session can take over. */
+export interface HeldQuota {
+  readonly quota: SessionQuota;
+  /** The session took it: the manager no longer refunds it (the receiver does, wherever the upload ends). */
+  handedOver(): void;
 }
 
 /** What external uploads need from the manager. */
@@ -33,6 +41,8 @@ export interface ExternalHost {
   fail(state: ConfigState, entry: EntryState, reason: UploadErrorReason, message?: string): void;
   /** Marks the state changed and calls the config's `progress` callback. */
   notify(state: ConfigState, entry: EntryState): Promise<void>;
+  /** The entry's quota reservation, if the manager holds one. */
+  heldQuota(state: ConfigState, entry: EntryState): HeldQuota | undefined;
 }
 
 /**
@@ -65,21 +75,25 @@ export async function presign(
   }
 }
 
+/** UpChunk attempts per chunk when receiver sessions are shared by several nodes. */
+export const SHARED_ATTEMPTS = 15;
+
 /** The entry error a receiver failure becomes. */
 function entryReason(reason: string): UploadErrorReason {
   if (reason === 'too_large') return ENTRY_ERRORS.TOO_LARGE;
   if (reason === 'expired') return ENTRY_ERRORS.CHUNK_TIMEOUT;
   if (reason === 'not_accepted') return ENTRY_ERRORS.NOT_ACCEPTED;
+  if (reason === 'quota_exceeded') return ENTRY_ERRORS.QUOTA_EXCEEDED;
   return ENTRY_ERRORS.WRITER_FAILURE;
 }
 
-function mintSession(
+async function mintSession(
   host: ExternalHost,
   state: ConfigState,
   entry: EntryState,
   options: ChunkedUploadOptions,
   previous: ReceiverBinding | undefined,
-): { meta?: Record<string, unknown>; binding?: ReceiverBinding } {
+): Promise<{ meta?: Record<string, unknown>; binding?: ReceiverBinding }> {
   const link = host.receiver;
   if (!link) {
     host.fail(state, entry, ENTRY_ERRORS.EXTERNAL_METADATA_FAILURE, 'this server has no upload receiver');
@@ -89,16 +103,28 @@ function mintSession(
     previous.unbind();
     void link.registry.cancel(previous.token);
   }
-  const minted = link.registry.mint({
-    maxSize: entry.clientSize,
-    ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
-    ...(options.store ? { store: options.store } : {}),
-    ...(entry.clientType ? { contentType: entry.clientType } : {}),
-    entry: { viewId: host.viewId, confRef: state.ref, entryRef: entry.ref },
-    // The first bytes are sniffed against accept, as on the socket.
-    checkFirstBytes: async (head) =>
-      (await sniffFirstChunk({ accept: state.options.accept, entry, firstBytes: head, sniff: state.raw.sniff }))?.message,
-  });
+  const held = host.heldQuota(state, entry);
+  let minted;
+  try {
+    minted = await link.registry.mint({
+      // As LiveView's channel: the limit is the config's, so a file larger than the size the client
+      // declared still uploads; past its quota reservation it reserves more (or fails with quota_exceeded).
+      maxSize: Math.max(entry.clientSize, state.options.maxFileSize),
+      ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
+      ...(options.store ? { store: options.store } : {}),
+      ...(entry.clientType ? { contentType: entry.clientType } : {}),
+      entry: { viewId: host.viewId, confRef: state.ref, entryRef: entry.ref },
+      // The first bytes are sniffed against accept, as on the socket (on this node, wherever they arrive).
+      checkFirstBytes: async (head) =>
+        (await sniffFirstChunk({ accept: state.options.accept, entry, firstBytes: head, sniff: state.raw.sniff }))?.message,
+      ...(held ? { quota: held.quota } : {}),
+    });
+  } catch (e) {
+    host.log(`the upload receiver could not open a session for upload "${state.name}"`, e);
+    host.fail(state, entry, ENTRY_ERRORS.EXTERNAL_METADATA_FAILURE, e instanceof Error ? e.message : String(e));
+    return {};
+  }
+  held?.handedOver();
   const binding: ReceiverBinding = { token: minted.token, complete: false, unbind: () => undefined };
   binding.unbind = link.bind(minted.id, {
     progress: (offset, total) => {
@@ -129,11 +155,14 @@ function mintSession(
       });
     },
   });
+  // On shared sessions a node that dies mid-chunk holds the upload until its lease lapses
+  // (5 s): UpChunk's default 5 attempts a second apart might give up first.
+  const attempts = options.attempts ?? (link.registry.shared ? SHARED_ATTEMPTS : undefined);
   entry.meta = {
     uploader: options.uploader ?? 'UpChunk',
     endpoint: minted.endpoint,
     chunkSize: options.chunkSizeKiB,
-    ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
+    ...(attempts !== undefined ? { attempts } : {}),
     ...(options.delayBeforeAttempt !== undefined ? { delayBeforeAttempt: options.delayBeforeAttempt } : {}),
   };
   return { meta: entry.meta, binding };

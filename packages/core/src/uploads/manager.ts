@@ -70,6 +70,16 @@ export class UploadManager implements UploadApi, ExtensionInstance {
       live: (state, entry) => state.entries.includes(entry),
       fail: (state, entry, reason, message) => this.#fail(state, entry, reason, message),
       notify: (state, entry) => this.#notify(state, entry),
+      heldQuota: (state, entry) => {
+        const amount = this.#quotaHeld.get(entry);
+        const quota = state.raw.quota;
+        if (!amount || !quota) return undefined;
+        const { counter, key, maxBytes, maxFiles, periodMs } = quota;
+        return {
+          quota: { counter, key, reserved: amount.bytes, maxBytes, maxFiles, periodMs },
+          handedOver: () => this.#quotaHeld.delete(entry),
+        };
+      },
     };
   }
 
@@ -289,12 +299,20 @@ export class UploadManager implements UploadApi, ExtensionInstance {
     if (!state || !entry) return;
     const value = payload.progress;
     if (isPlainObject(value)) {
-      const message = typeof value.error === 'string' ? value.error.slice(0, MAX_CLIENT_ERROR_LENGTH) : 'failed';
+      let message = typeof value.error === 'string' ? value.error.slice(0, MAX_CLIENT_ERROR_LENGTH) : 'failed';
+      if (state.raw.external && entry.valid && (await this.#receiverSessionLost(entry))) {
+        message = `${message} The server lost this upload's session (its session store restarted or it expired), so it cannot be continued; please upload the file again.`;
+      }
       if (state.raw.external) this.#fail(state, entry, ENTRY_ERRORS.EXTERNAL_CLIENT_FAILURE, message);
       else if (entry.valid && !entry.done) entry.errorMessage ??= message;
     } else if (typeof value === 'number' && Number.isFinite(value)) {
-      // The receiver, not the client, reports progress for chunked uploads.
-      if (this.#sessions.has(entry)) return;
+      // The receiver, not the client, reports progress for chunked uploads; but when the client says
+      // it is done and the completion event never came (it crossed nodes while pub/sub was down), ask.
+      const binding = this.#sessions.get(entry);
+      if (binding) {
+        if (value >= 100 && !binding.complete) await this.#receiverCompletion(state, entry, binding);
+        return;
+      }
       const pct = Math.max(0, Math.min(100, Math.floor(value)));
       if (!entry.valid || entry.done || pct <= entry.progress) return;
       if (pct === 100 && !state.raw.external && !entry.bytesComplete) {
@@ -305,6 +323,26 @@ export class UploadManager implements UploadApi, ExtensionInstance {
         if (pct === 100) entry.done = true;
       }
     } else return;
+    await this.#notify(state, entry);
+  }
+
+  /** Whether the receiver no longer knows the session bound to `entry` (and did not end it through us). */
+  async #receiverSessionLost(entry: EntryState): Promise<boolean> {
+    const binding = this.#sessions.get(entry);
+    const registry = this.#host.receiver?.registry;
+    if (!binding || !registry) return false;
+    return (await registry.get(binding.token).catch(() => undefined)) === undefined;
+  }
+
+  /** Completes an entry from the receiver's record, when its completion event was lost. */
+  async #receiverCompletion(state: ConfigState, entry: EntryState, binding: ReceiverBinding): Promise<void> {
+    const meta = await this.#host.receiver?.registry.completedMeta(binding.token).catch(() => undefined);
+    if (!meta || binding.complete || !state.entries.includes(entry)) return;
+    binding.complete = true;
+    entry.meta = { ...entry.meta, ...meta };
+    entry.bytesComplete = true;
+    entry.progress = 100;
+    entry.done = true;
     await this.#notify(state, entry);
   }
 
@@ -384,7 +422,11 @@ export class UploadManager implements UploadApi, ExtensionInstance {
     const binding = this.#sessions.get(entry);
     if (binding) {
       binding.unbind();
-      await this.#host.receiver?.registry.cancel(binding.token);
+      // The receiver holds the session's quota reservation: a consumed file keeps counting, a cancelled one is refunded.
+      const registry = this.#host.receiver?.registry;
+      await (why === 'consumed' ? registry?.consumed(binding.token) : registry?.cancel(binding.token))?.catch((e: unknown) =>
+        this.#owner.app.log('ending a receiver session failed', e),
+      );
       if (why === 'cancel' && binding.complete && typeof entry.meta?.path === 'string') await unlink(entry.meta.path).catch(() => undefined);
     }
     const channel = this.#slots.channel(entry);

@@ -124,6 +124,8 @@ export interface ReadOptions {
  * await states.commit(id, c.lease, { from: c.record.offset, offset: stored.offset, part: stored.part });
  */
 export interface UploadStateStore {
+  /** True when other processes see the same records (Redis); the in-process store leaves it out. */
+  readonly shared?: boolean;
   create(id: string, record: NewUploadRecord): Promise<boolean>;
   get(id: string, options?: ReadOptions): Promise<UploadStateRecord | undefined>;
   claim(id: string, leaseMs: number, options?: ReadOptions): Promise<ClaimResult>;

@@ -43,3 +43,38 @@ export async function readHead(body: ChunkBody, max: number): Promise<{ head: Bu
     },
   };
 }
+
+/** A {@link ChunkBody} of `length` bytes: `body` without its first `skip` bytes. */
+export function skipBytes(body: ChunkBody, skip: number, length: number): ChunkBody {
+  if (skip === 0 && length === body.length) return body;
+  return {
+    length,
+    async *[Symbol.asyncIterator]() {
+      let toSkip = skip;
+      for await (const piece of body) {
+        if (toSkip >= piece.length) {
+          toSkip -= piece.length;
+          continue;
+        }
+        yield toSkip > 0 ? piece.subarray(toSkip) : piece;
+        toSkip = 0;
+      }
+    },
+  };
+}
+
+/**
+ * `body`, with `observe` called on every piece the store pulls from it (in
+ * order, before the store sees it), so a hash follows what is stored.
+ */
+export function observeBody(body: ChunkBody, observe: (piece: Uint8Array) => void): ChunkBody {
+  return {
+    length: body.length,
+    async *[Symbol.asyncIterator]() {
+      for await (const piece of body) {
+        observe(piece);
+        yield piece;
+      }
+    },
+  };
+}

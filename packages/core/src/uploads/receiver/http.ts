@@ -47,6 +47,8 @@ export const RECEIVER_ERRORS = {
   rejected: 'rejected',
   notAccepted: 'not_accepted',
   unavailable: 'unavailable',
+  busy: 'busy',
+  quotaExceeded: 'quota_exceeded',
   writerError: 'writer_error',
 } as const;
 
@@ -194,6 +196,8 @@ export function answerFor(outcome: ChunkOutcome, kind: 'data' | 'status'): Recei
       return error(400, RECEIVER_ERRORS.rejected, outcome.message);
     case 'not_accepted':
       return error(415, RECEIVER_ERRORS.notAccepted, outcome.message);
+    case 'quota_exceeded':
+      return error(413, RECEIVER_ERRORS.quotaExceeded, outcome.message);
     case 'incomplete':
       return { status: 308, headers: withRange({}, outcome.offset) };
     case 'complete':
@@ -204,6 +208,9 @@ export function answerFor(outcome: ChunkOutcome, kind: 'data' | 'status'): Recei
         headers: withRange({ 'retry-after': String(RETRY_AFTER_S) }, outcome.offset),
         body: { error: RECEIVER_ERRORS.unavailable },
       };
+    case 'busy':
+      // Another request holds the upload (a retry racing the original, on this node or another).
+      return { status: 503, headers: { 'retry-after': String(RETRY_AFTER_S) }, body: { error: RECEIVER_ERRORS.busy } };
     case 'failed':
       return error(500, RECEIVER_ERRORS.writerError);
   }

@@ -97,11 +97,11 @@ afterEach(async () => {
 });
 
 describe('SessionRegistry.mint', () => {
-  it('mints 32-character base64url tokens, unique, under the base path', () => {
+  it('mints 32-character base64url tokens, unique, under the base path', async () => {
     const { registry } = setup();
     const tokens = new Set<string>();
     for (let i = 0; i < 200; i++) {
-      const { token, endpoint, id } = registry.mint({ maxSize: 10, entry });
+      const { token, endpoint, id } = await registry.mint({ maxSize: 10, entry });
       expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
       expect(endpoint).toBe(`/_inlet/uploads/${token}`);
       expect(id).not.toContain(token);
@@ -110,10 +110,10 @@ describe('SessionRegistry.mint', () => {
     expect(tokens.size).toBe(200);
   });
 
-  it('prefixes the origin when one is configured', () => {
+  it('prefixes the origin when one is configured', async () => {
     const registry = new SessionRegistry({ store: new RecordingStore(), origin: 'https://up.example/', basePath: '/u', sweepIntervalMs: 0 });
     registries.push(registry);
-    expect(registry.mint({ maxSize: 1, entry }).endpoint).toMatch(/^https:\/\/up\.example\/u\/[A-Za-z0-9_-]{32}$/);
+    expect((await registry.mint({ maxSize: 1, entry })).endpoint).toMatch(/^https:\/\/up\.example\/u\/[A-Za-z0-9_-]{32}$/);
   });
 
   it.each([
@@ -122,9 +122,9 @@ describe('SessionRegistry.mint', () => {
     [{ maxSize: 1, ttlMs: 0, entry }],
     [{ maxSize: 1, entry: { ...entry, entryRef: '' } }],
     [{ maxSize: 1, entry, contentType: 'a\r\nb' }],
-  ])('rejects bad options %j with an InletError', (options) => {
+  ])('rejects bad options %j with an InletError', async (options) => {
     const { registry } = setup();
-    expect(() => registry.mint(options)).toThrow(InletError);
+    await expect(registry.mint(options)).rejects.toThrow(InletError);
   });
 
   it('rejects a bad base path', () => {
@@ -136,20 +136,20 @@ describe('SessionRegistry.receive', () => {
   it('stores chunks in order, reports progress, completes on the last byte', async () => {
     const { store, registry, events } = setup();
     const data = bytes(25);
-    const { token, id } = registry.mint({ maxSize: 100, entry });
+    const { token, id } = await registry.mint({ maxSize: 100, entry });
     expect(await registry.receive(token, range(0, 9, 25), slice(data, 0, 9))).toEqual({ kind: 'incomplete', offset: 10, total: 25 });
     expect(await registry.receive(token, range(10, 19, 25), slice(data, 10, 19))).toEqual({ kind: 'incomplete', offset: 20, total: 25 });
     expect(await registry.receive(token, range(20, 24, 25), slice(data, 20, 24))).toEqual({ kind: 'complete', total: 25 });
     expect(sha(store.files.get(id))).toBe(sha(data));
     expect(store.calls).toEqual(['create', 'write@0+10', 'write@10+10', 'write@20+5', 'complete']);
     expect(events).toEqual(['progress 10/25', 'progress 20/25', 'progress 25/25', 'complete 25']);
-    expect(registry.get(token)?.state).toBe('complete');
+    expect((await registry.get(token))?.state).toBe('complete');
   });
 
   it('skips bytes already held and appends the rest (idempotent resends)', async () => {
     const { store, registry } = setup();
     const data = bytes(30);
-    const { token, id } = registry.mint({ maxSize: 100, entry });
+    const { token, id } = await registry.mint({ maxSize: 100, entry });
     await registry.receive(token, range(0, 9, 30), slice(data, 0, 9));
     expect(await registry.receive(token, range(0, 9, 30), slice(data, 0, 9))).toEqual({ kind: 'incomplete', offset: 10, total: 30 });
     expect(await registry.receive(token, range(5, 19, 30), slice(data, 5, 19))).toEqual({ kind: 'incomplete', offset: 20, total: 30 });
@@ -161,21 +161,21 @@ describe('SessionRegistry.receive', () => {
 
   it('answers a gap with the current offset and stores nothing', async () => {
     const { store, registry } = setup();
-    const { token } = registry.mint({ maxSize: 100, entry });
+    const { token } = await registry.mint({ maxSize: 100, entry });
     expect(await registry.receive(token, range(10, 19, 30), chunkFromBuffer(bytes(10)))).toEqual({ kind: 'gap', offset: 0 });
     expect(store.calls).toEqual([]);
   });
 
   it('refuses a total that changed between chunks', async () => {
     const { registry } = setup();
-    const { token } = registry.mint({ maxSize: 100, entry });
+    const { token } = await registry.mint({ maxSize: 100, entry });
     await registry.receive(token, range(0, 9, 30), chunkFromBuffer(bytes(10)));
     expect(await registry.receive(token, range(10, 19, 31), chunkFromBuffer(bytes(10)))).toEqual({ kind: 'total_mismatch', total: 30 });
   });
 
   it('refuses a total above maxSize, fails the session and reports too_large', async () => {
     const { store, registry, events } = setup();
-    const { token } = registry.mint({ maxSize: 20, entry });
+    const { token } = await registry.mint({ maxSize: 20, entry });
     expect(await registry.receive(token, range(0, 9, 21), chunkFromBuffer(bytes(10)))).toEqual({ kind: 'too_large', maxSize: 20 });
     expect(events).toEqual(['error too_large']);
     expect(store.calls).toEqual([]);
@@ -185,7 +185,7 @@ describe('SessionRegistry.receive', () => {
   it('keeps the offset of a short write and reports it', async () => {
     const { store, registry } = setup();
     const data = bytes(20);
-    const { token, id } = registry.mint({ maxSize: 100, entry });
+    const { token, id } = await registry.mint({ maxSize: 100, entry });
     store.shortNext = 4;
     expect(await registry.receive(token, range(0, 9, 20), slice(data, 0, 9))).toEqual({ kind: 'incomplete', offset: 4, total: 20 });
     expect(await registry.receive(token, range(0, 9, 20), slice(data, 0, 9))).toEqual({ kind: 'incomplete', offset: 10, total: 20 });
@@ -197,7 +197,7 @@ describe('SessionRegistry.receive', () => {
   it('answers unavailable on a transient failure and succeeds on retry', async () => {
     const { store, registry, events } = setup();
     const data = bytes(20);
-    const { token, id } = registry.mint({ maxSize: 100, entry });
+    const { token, id } = await registry.mint({ maxSize: 100, entry });
     store.failNext = { op: 'write', error: new TransientStoreError('try later') };
     expect(await registry.receive(token, range(0, 9, 20), slice(data, 0, 9))).toEqual({ kind: 'unavailable', offset: 0 });
     expect(await registry.receive(token, range(0, 9, 20), slice(data, 0, 9))).toEqual({ kind: 'incomplete', offset: 10, total: 20 });
@@ -212,7 +212,7 @@ describe('SessionRegistry.receive', () => {
     const { store, registry } = setup();
     const reasons: [UploadSession, ReceiverErrorReason, unknown][] = [];
     registry.onError((s, reason, cause) => reasons.push([s, reason, cause]));
-    const { token } = registry.mint({ maxSize: 100, entry });
+    const { token } = await registry.mint({ maxSize: 100, entry });
     const boom = new Error('EACCES');
     store.failNext = { op: 'write', error: boom };
     expect(await registry.receive(token, range(0, 9, 20), chunkFromBuffer(bytes(10)))).toEqual({ kind: 'failed' });
@@ -230,23 +230,23 @@ describe('SessionRegistry.receive', () => {
       heads.push(head.toString('latin1', 0, 2));
       return head.toString('latin1', 0, 2) === 'MZ' ? 'looks like a program' : undefined;
     };
-    const bad = registry.mint({ maxSize: 100, entry, checkFirstBytes: check });
+    const bad = await registry.mint({ maxSize: 100, entry, checkFirstBytes: check });
     const evil = Buffer.concat([Buffer.from('MZ'), bytes(18)]);
     expect(await registry.receive(bad.token, range(0, 19, 20), chunkFromBuffer(evil))).toEqual({ kind: 'not_accepted', message: 'looks like a program' });
     expect(store.calls).toEqual([]);
     expect(reasons.map(([r, c]) => [r, (c as Error).message])).toEqual([['not_accepted', 'looks like a program']]);
-    const good = registry.mint({ maxSize: 100, entry, checkFirstBytes: check });
+    const good = await registry.mint({ maxSize: 100, entry, checkFirstBytes: check });
     const data = Buffer.concat([Buffer.from('OK'), bytes(38)]);
     expect(await registry.receive(good.token, range(0, 19, 40), chunkFromBuffer(data.subarray(0, 20)))).toMatchObject({ kind: 'incomplete', offset: 20 });
     expect(await registry.receive(good.token, range(20, 39, 40), chunkFromBuffer(data.subarray(20)))).toMatchObject({ kind: 'complete' });
     expect(heads).toEqual(['MZ', 'OK']); // checked once, on the write at offset 0
-    expect(sha(store.files.get(registry.get(good.token)!.id))).toBe(sha(data));
+    expect(sha(store.files.get((await registry.get(good.token))!.id))).toBe(sha(data));
   });
 
   it('lets the store veto a write before its body is read', async () => {
     const { store, registry } = setup();
     store.minPart = 8;
-    const { token } = registry.mint({ maxSize: 100, entry });
+    const { token } = await registry.mint({ maxSize: 100, entry });
     const outcome = await registry.receive(token, range(0, 3, 20), chunkFromBuffer(bytes(4)));
     expect(outcome).toEqual({ kind: 'rejected', message: 'chunks must be at least 8 bytes' });
     expect(store.calls).toEqual([]);
@@ -256,7 +256,7 @@ describe('SessionRegistry.receive', () => {
     const { store, registry } = setup();
     store.writeDelayMs = 30;
     const data = bytes(20);
-    const { token, id } = registry.mint({ maxSize: 100, entry });
+    const { token, id } = await registry.mint({ maxSize: 100, entry });
     const [a, b] = await Promise.all([
       registry.receive(token, range(0, 9, 20), slice(data, 0, 9)),
       registry.receive(token, range(0, 9, 20), slice(data, 0, 9)),
@@ -277,7 +277,7 @@ describe('SessionRegistry.status', () => {
   it('reports the offset, and completes once everything is held', async () => {
     const { store, registry } = setup();
     const data = bytes(10);
-    const { token } = registry.mint({ maxSize: 100, entry });
+    const { token } = await registry.mint({ maxSize: 100, entry });
     expect(await registry.status(token, 10)).toEqual({ kind: 'incomplete', offset: 0, total: 10 });
     store.failNext = { op: 'complete', error: new TransientStoreError('later') };
     expect(await registry.receive(token, range(0, 9, 10), chunkFromBuffer(data))).toEqual({ kind: 'unavailable', offset: 10 });
@@ -288,7 +288,7 @@ describe('SessionRegistry.status', () => {
 
   it('completes a zero-byte file on "bytes */0"', async () => {
     const { store, registry, events } = setup();
-    const { token, id } = registry.mint({ maxSize: 100, entry });
+    const { token, id } = await registry.mint({ maxSize: 100, entry });
     expect(await registry.status(token, 0)).toEqual({ kind: 'complete', total: 0 });
     expect(store.files.get(id)).toEqual(Buffer.alloc(0));
     expect(events).toEqual(['complete 0']);
@@ -299,7 +299,7 @@ describe('expiry and cancellation', () => {
   it('sweeps idle sessions, aborts their store, reports expired, then answers gone', async () => {
     let now = 1_000_000;
     const { store, registry, events } = setup({ ttlMs: 1000, now: () => now });
-    const { token } = registry.mint({ maxSize: 100, entry });
+    const { token } = await registry.mint({ maxSize: 100, entry });
     await registry.receive(token, range(0, 9, 20), chunkFromBuffer(bytes(10)));
     now += 999;
     expect(await registry.sweep()).toBe(0);
@@ -307,25 +307,25 @@ describe('expiry and cancellation', () => {
     expect(await registry.sweep()).toBe(1);
     expect(store.calls.at(-1)).toBe('abort');
     expect(events.at(-1)).toBe('error expired');
-    expect(registry.get(token)).toBeUndefined();
+    expect(await registry.get(token)).toBeUndefined();
     expect(await registry.receive(token, range(10, 19, 20), chunkFromBuffer(bytes(10)))).toEqual({ kind: 'gone', state: 'expired' });
   });
 
   it('extends the lifetime with every accepted chunk', async () => {
     let now = 0;
     const { registry } = setup({ ttlMs: 1000, now: () => now });
-    const { token } = registry.mint({ maxSize: 100, entry });
+    const { token } = await registry.mint({ maxSize: 100, entry });
     now = 900;
     await registry.receive(token, range(0, 9, 20), chunkFromBuffer(bytes(10)));
     now = 1500;
     expect(await registry.sweep()).toBe(0);
-    expect(registry.get(token)?.expiresAt).toBe(1900);
+    expect((await registry.get(token))?.expiresAt).toBe(1900);
   });
 
   it('expires on arrival when the sweeper has not run yet', async () => {
     let now = 0;
     const { store, registry, events } = setup({ ttlMs: 1000, now: () => now });
-    const { token } = registry.mint({ maxSize: 100, entry });
+    const { token } = await registry.mint({ maxSize: 100, entry });
     now = 1000;
     expect(await registry.receive(token, range(0, 9, 20), chunkFromBuffer(bytes(10)))).toEqual({ kind: 'gone', state: 'expired' });
     expect(store.calls).toEqual([]);
@@ -334,7 +334,7 @@ describe('expiry and cancellation', () => {
 
   it('cancel aborts an open session without reporting an error', async () => {
     const { store, registry, events } = setup();
-    const { token } = registry.mint({ maxSize: 100, entry });
+    const { token } = await registry.mint({ maxSize: 100, entry });
     await registry.receive(token, range(0, 9, 20), chunkFromBuffer(bytes(10)));
     expect(await registry.cancel(token)).toBe(true);
     expect(store.calls.at(-1)).toBe('abort');
@@ -345,7 +345,7 @@ describe('expiry and cancellation', () => {
 
   it('cancel of a complete session keeps its data', async () => {
     const { store, registry } = setup();
-    const { token, id } = registry.mint({ maxSize: 100, entry });
+    const { token, id } = await registry.mint({ maxSize: 100, entry });
     await registry.receive(token, range(0, 9, 10), chunkFromBuffer(bytes(10)));
     await registry.cancel(token);
     expect(store.calls).not.toContain('abort');
@@ -357,7 +357,7 @@ describe('expiry and cancellation', () => {
     const registry = new SessionRegistry({ store, ttlMs: 20, sweepIntervalMs: 10 });
     registries.push(registry);
     const expired = new Promise<string>((resolve) => registry.onError((_s, reason) => resolve(reason)));
-    registry.mint({ maxSize: 1, entry });
+    await registry.mint({ maxSize: 1, entry });
     expect(await expired).toBe('expired');
     expect(registry.size).toBe(0);
   });
@@ -371,7 +371,7 @@ describe('expiry and cancellation', () => {
     registry.onProgress(() => {
       throw new Error('listener bug');
     });
-    const { token, id } = registry.mint({ maxSize: 100, entry });
+    const { token, id } = await registry.mint({ maxSize: 100, entry });
     const data = bytes(10);
     expect(await registry.receive(token, range(0, 9, 10), chunkFromBuffer(data))).toEqual({ kind: 'complete', total: 10 });
     expect(sha(store.files.get(id))).toBe(sha(data));

@@ -1,192 +1,87 @@
 /**
  * Upload sessions of the chunk receiver: minting unguessable endpoints,
- * tracking each session's durable offset, serialising its writes, expiring
- * abandoned ones, and telling the LiveView layer about progress, completion
- * and failure. Knows nothing of HTTP; `http.ts` maps its outcomes to answers.
+ * storing each chunk at the session's durable offset, expiring abandoned
+ * sessions, and telling the LiveView layer about progress, completion and
+ * failure. Knows nothing of HTTP; `http.ts` maps its outcomes to answers.
+ *
+ * Sessions live in an `UploadStateStore`: in this process by default, or
+ * shared by every node (`RedisUploadStateStore`), in which case any chunk of
+ * any upload may land on any node. Per chunk: `claim` (the upload's lease
+ * and its record), the store's `write`, then `commit` (a compare-and-set on
+ * the offset that also releases the lease): two state-store round trips.
+ * Events go to the node that minted the session, where its view lives
+ * (`owner-link.ts`).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { InletError } from '../../errors.js';
 import { createLogger, type Logger } from '../../logger.js';
+import { InletOptionError } from '../../options.js';
+import type { QuotaCounter } from '../cluster/quota.js';
+import { MemoryUploadStateStore, type UploadStateRecord, type UploadStateStore } from '../cluster/state-store.js';
+import { storeCan, type ChunkBody, type UploadStore } from '../store.js';
+import { Claim } from './claim.js';
 import type { ByteRange } from './content-range.js';
-import { readHead } from './first-bytes.js';
+import { OwnerLink, type OwnerEvent } from './owner-link.js';
+import { ownerOf, recordId, sessionOf, snapshotOf, storeStateOf, type SessionOwner, type SessionStoreState } from './session-record.js';
+import { SessionChunks, type Local } from './session-chunks.js';
 import { SerialLock } from './lock.js';
-import { isTransientStoreError, type ChunkBody, type UploadRecord, type UploadStore } from '../store.js';
+import {
+  DEFAULT_BASE_PATH,
+  DEFAULT_LOCAL_LEASE_MS,
+  DEFAULT_SESSION_TTL_MS,
+  DEFAULT_SHARED_LEASE_MS,
+  DEFAULT_SWEEP_INTERVAL_MS,
+  DEFAULT_TOMBSTONE_TTL_MS,
+  MAX_CONTENT_TYPE_LENGTH,
+  TOKEN_BYTES,
+  type ChunkOutcome,
+  type CompleteListener,
+  type ErrorListener,
+  type MintedSession,
+  type MintOptions,
+  type ProgressListener,
+  type ReceiverErrorReason,
+  type SessionRegistryOptions,
+  type UploadSession,
+} from './session-types.js';
 
-/** URL path under which session endpoints are minted and served. */
-export const DEFAULT_BASE_PATH = '/_inlet/uploads';
-/** A session expires this long after it was minted or last received bytes. */
-export const DEFAULT_SESSION_TTL_MS = 15 * 60 * 1000;
-/** How often the sweeper looks for expired sessions. */
-export const DEFAULT_SWEEP_INTERVAL_MS = 30 * 1000;
-/** How long an ended session still answers 410 instead of 404. */
-export const DEFAULT_TOMBSTONE_TTL_MS = 60 * 60 * 1000;
-/** Random bytes in a token (base64url-encoded to 32 characters). */
-export const TOKEN_BYTES = 24;
-/** Longest accepted `contentType` passed to `mint`. */
-export const MAX_CONTENT_TYPE_LENGTH = 255;
+export * from './session-types.js';
 
-/**
- * Why a session failed, as reported to {@link SessionRegistry.onError}. The
- * names match LiveView's upload error reasons where one exists.
- */
-export const RECEIVER_ERROR_REASONS = ['too_large', 'writer_error', 'expired', 'not_accepted'] as const;
-export type ReceiverErrorReason = (typeof RECEIVER_ERROR_REASONS)[number];
-
-/** Lifecycle of a session. Only `open` sessions accept bytes. */
-export type SessionState = 'open' | 'complete' | 'expired' | 'cancelled' | 'failed';
-
-/** The LiveView upload entry a session belongs to. */
-export interface UploadEntryRef {
-  readonly viewId: string;
-  readonly confRef: string;
-  readonly entryRef: string;
-}
-
-/** A read-only view of one session, as given to listeners. */
-export interface UploadSession {
-  /** Stable non-secret id (the store's file name / object key seed). */
-  readonly id: string;
-  readonly entry: UploadEntryRef;
-  readonly maxSize: number;
-  readonly contentType: string | undefined;
-  /** Bytes durably stored, always a prefix of the file. */
-  readonly offset: number;
-  /** File size declared by the client's first chunk; `undefined` before it. */
-  readonly total: number | undefined;
-  /** Epoch ms after which the session is expired (extended on every accepted chunk). */
-  readonly expiresAt: number;
-  readonly state: SessionState;
-}
-
-/** Options of {@link SessionRegistry.mint}. */
-export interface MintOptions {
-  /** Largest file the client may declare, in bytes; a larger `Content-Range` total answers 413. */
-  maxSize: number;
-  /** Idle lifetime; default: the registry's `ttlMs`. */
-  ttlMs?: number;
-  entry: UploadEntryRef;
-  /** Store for this session; default: the registry's store. */
-  store?: UploadStore;
-  /** MIME type recorded by the store (e.g. S3 `ContentType`). */
-  contentType?: string;
-  /**
-   * Checks the upload's first bytes (up to {@link FIRST_BYTES}) before any is
-   * stored: resolve to a message to refuse the upload (415, the session fails
-   * with `not_accepted`), or undefined to go on. Used for content sniffing.
-   */
-  checkFirstBytes?: (head: Buffer) => Promise<string | undefined>;
-}
-
-/** Most bytes handed to `checkFirstBytes`. */
-export const FIRST_BYTES = 64 * 1024;
-
-/** What {@link SessionRegistry.mint} hands to the client's uploader. */
-export interface MintedSession {
-  /** Unguessable secret naming the session; it is the last path segment of `endpoint`. */
-  readonly token: string;
-  /** URL (or path) the client sends its chunks to. */
-  readonly endpoint: string;
-  /** The session's non-secret id. */
-  readonly id: string;
-}
-
-/** Options of {@link SessionRegistry}. */
-export interface SessionRegistryOptions {
-  /** Default store of minted sessions. */
-  store: UploadStore;
-  /** Path prefix of endpoints; default {@link DEFAULT_BASE_PATH}. */
-  basePath?: string;
-  /** Scheme and host put before `basePath` in endpoints, for a receiver on another origin; default none (a path). */
-  origin?: string;
-  /** Default idle lifetime of sessions; default {@link DEFAULT_SESSION_TTL_MS}. */
-  ttlMs?: number;
-  /** Sweeper period; default {@link DEFAULT_SWEEP_INTERVAL_MS}; 0 disables the timer (call `sweep()` yourself). */
-  sweepIntervalMs?: number;
-  /** How long ended sessions answer 410; default {@link DEFAULT_TOMBSTONE_TTL_MS}. */
-  tombstoneTtlMs?: number;
-  /** Clock, for tests; default `Date.now`. */
-  now?: () => number;
-  /** Where store failures and throwing listeners are reported; default: the built-in stderr logger. */
-  logger?: Logger;
-}
-
-/**
- * The result of offering bytes (or a status query) to a session. Every
- * client-caused failure is one of these values; `http.ts` turns them into
- * status codes.
- */
-export type ChunkOutcome =
-  | { readonly kind: 'unknown' }
-  | { readonly kind: 'gone'; readonly state: Exclude<SessionState, 'open'> }
-  | { readonly kind: 'too_large'; readonly maxSize: number }
-  | { readonly kind: 'total_mismatch'; readonly total: number }
-  | { readonly kind: 'gap'; readonly offset: number }
-  | { readonly kind: 'rejected'; readonly message: string }
-  | { readonly kind: 'not_accepted'; readonly message: string }
-  | { readonly kind: 'incomplete'; readonly offset: number; readonly total: number }
-  | { readonly kind: 'complete'; readonly total: number }
-  | { readonly kind: 'unavailable'; readonly offset: number }
-  | { readonly kind: 'failed' };
-
-export type ProgressListener = (session: UploadSession, offset: number, total: number) => void;
-export type CompleteListener = (session: UploadSession, meta: Record<string, unknown>) => void;
-export type ErrorListener = (session: UploadSession, reason: ReceiverErrorReason, cause?: unknown) => void;
-
-class Session implements UploadSession {
-  readonly lock = new SerialLock();
-  /** Aborted when the session ends on the server's initiative, so a store call under way stops at once. */
-  readonly ending = new AbortController();
-  offset = 0;
-  total: number | undefined = undefined;
-  state: SessionState = 'open';
-  /** `create` was called (successfully or not), so `abort` is owed. */
-  storeTouched = false;
-  created = false;
-
-  constructor(
-    readonly id: string,
-    readonly token: string,
-    readonly entry: UploadEntryRef,
-    readonly maxSize: number,
-    readonly ttlMs: number,
-    readonly contentType: string | undefined,
-    readonly store: UploadStore,
-    public expiresAt: number,
-    public checkFirstBytes?: (head: Buffer) => Promise<string | undefined>,
-  ) {}
-
-  record(): UploadRecord {
-    return { id: this.id, size: this.total ?? 0, contentType: this.contentType };
-  }
-}
-
-interface Tombstone {
-  readonly state: Exclude<SessionState, 'open'>;
-  readonly until: number;
-}
+/** Expired sessions ended per sweep step. */
+const SWEEP_BATCH = 100;
 
 /**
  * Registry of upload sessions for the built-in chunk receiver.
  *
  * @example
- * const sessions = new SessionRegistry({ store: new DiskUploadStore({ dir: tmp }) });
+ * const sessions = new SessionRegistry({ store: new DiskStore({ dir: tmp }) });
  * sessions.onComplete((s, meta) => markEntryDone(s.entry, meta));
- * const { endpoint } = sessions.mint({ maxSize: 50e6, entry: { viewId, confRef, entryRef } });
+ * const { endpoint } = await sessions.mint({ maxSize: 50e6, entry: { viewId, confRef, entryRef } });
  * // hand { uploader: 'UpChunk', endpoint } to the client
+ *
+ * @example
+ * // Any node takes any chunk: sessions in Redis, bytes in S3, events over Redis pub/sub.
+ * const sessions = new SessionRegistry({ store: s3Store, states: new RedisUploadStateStore({ client }), pubsub });
  */
 export class SessionRegistry {
   /** Path prefix the endpoints use; the HTTP handler serves it. */
   readonly basePath: string;
+  /** Whether sessions are shared with other nodes (the state store is). */
+  readonly shared: boolean;
   readonly #store: UploadStore;
+  readonly #states: UploadStateStore;
+  readonly #link: OwnerLink;
+  readonly #quota: QuotaCounter | undefined;
   readonly #origin: string;
   readonly #ttlMs: number;
+  readonly #leaseMs: number;
   readonly #tombstoneTtlMs: number;
   readonly #now: () => number;
   readonly #logger: Logger;
-  readonly #sessions = new Map<string, Session>();
-  readonly #tombstones = new Map<string, Tombstone>();
+  readonly #locals = new Map<string, Local>();
+  readonly #chunks: SessionChunks;
   readonly #progress = new Set<ProgressListener>();
-  readonly #complete = new Set<CompleteListener>();
+  readonly #completed = new Set<CompleteListener>();
   readonly #error = new Set<ErrorListener>();
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<number> | undefined;
@@ -199,6 +94,34 @@ export class SessionRegistry {
     this.#tombstoneTtlMs = nonNegativeInteger(options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS, 'tombstoneTtlMs');
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? createLogger();
+    this.#states = options.states ?? new MemoryUploadStateStore({ now: this.#now });
+    this.shared = this.#states.shared === true;
+    this.#leaseMs = positiveInteger(options.leaseMs ?? (this.shared ? DEFAULT_SHARED_LEASE_MS : DEFAULT_LOCAL_LEASE_MS), 'leaseMs');
+    this.#quota = options.quota;
+    if (this.shared) {
+      if (!storeCan(this.#store, 'shared')) {
+        throw new InletOptionError('receiver.store', 'must be a store every node shares (capability "shared", e.g. S3MultipartStore) when receiver.states is shared: a chunk stored on one node must be readable by the node that stores the next.');
+      }
+      if (!options.pubsub) throw new InletOptionError('receiver.pubsub', 'is needed when receiver.states is shared: events must reach the node holding the view.');
+    }
+    this.#link = new OwnerLink({
+      node: randomBytes(9).toString('base64url'),
+      pubsub: this.shared ? options.pubsub : undefined,
+      logger: this.#logger,
+      handlers: { event: (e) => this.#deliver(e), checkFirstBytes: (id, head) => this.#checkHere(id, head) },
+    });
+    this.#chunks = new SessionChunks({
+      shared: this.shared,
+      states: this.#states,
+      tombstoneTtlMs: this.#tombstoneTtlMs,
+      logger: this.#logger,
+      link: this.#link,
+      now: this.#now,
+      storeOf: (local) => local.minted?.store ?? this.#store,
+      counterFor: (local) => this.#quota ?? local.minted?.counter,
+      tell: (record, event, cause) => this.#tell(record, event, cause),
+      forget: (id, local) => this.#forget(id, local),
+    });
     const every = nonNegativeInteger(options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS, 'sweepIntervalMs');
     if (every > 0) {
       this.#timer = setInterval(() => {
@@ -208,40 +131,21 @@ export class SessionRegistry {
     }
   }
 
-  /** Number of sessions currently held (open or complete). */
+  /** This node's id in session records. */
+  get node(): string {
+    return this.#link.node;
+  }
+
+  /** Number of sessions minted on this node that are still open or complete. */
   get size(): number {
-    return this.#sessions.size;
+    let n = 0;
+    for (const local of this.#locals.values()) if (local.minted) n++;
+    return n;
   }
 
-  /**
-   * Opens a session and returns its token and endpoint. Storage is created
-   * lazily, on the first chunk, so minting is cheap and synchronous.
-   */
-  mint(options: MintOptions): MintedSession {
-    const maxSize = nonNegativeInteger(options.maxSize, 'maxSize');
-    const ttlMs = positiveInteger(options.ttlMs ?? this.#ttlMs, 'ttlMs');
-    const { viewId, confRef, entryRef } = options.entry;
-    for (const [name, value] of [['viewId', viewId], ['confRef', confRef], ['entryRef', entryRef]] as const) {
-      if (typeof value !== 'string' || value === '') {
-        throw new InletError('INLET_ERR_UPLOAD_OPTION', `entry.${name} must be a non-empty string.`);
-      }
-    }
-    const contentType = options.contentType;
-    if (contentType !== undefined && (contentType.length > MAX_CONTENT_TYPE_LENGTH || /[\r\n]/.test(contentType))) {
-      throw new InletError('INLET_ERR_UPLOAD_OPTION', 'contentType is too long or contains a line break.');
-    }
-    const token = randomBytes(TOKEN_BYTES).toString('base64url');
-    const id = randomUUID();
-    const entry = { viewId, confRef, entryRef };
-    const store = options.store ?? this.#store;
-    const session = new Session(id, token, entry, maxSize, ttlMs, contentType, store, this.#now() + ttlMs, options.checkFirstBytes);
-    this.#sessions.set(token, session);
-    return { token, id, endpoint: `${this.#origin}${this.basePath}/${token}` };
-  }
-
-  /** The session a token names, while it is open or complete. */
-  get(token: string): UploadSession | undefined {
-    return this.#sessions.get(token);
+  /** Starts listening for events of sessions minted here (`mint` does it too). */
+  start(): Promise<void> {
+    return this.#link.start();
   }
 
   /** Subscribes to progress (after every chunk that advanced the offset). Returns an unsubscribe function. */
@@ -249,14 +153,73 @@ export class SessionRegistry {
     return subscribe(this.#progress, listener);
   }
 
-  /** Subscribes to completion; `meta` is what the store's `complete` returned. Returns an unsubscribe function. */
+  /** Subscribes to completion; `meta` is what the store's `complete` returned, plus `sha256`. Returns an unsubscribe function. */
   onComplete(listener: CompleteListener): () => void {
-    return subscribe(this.#complete, listener);
+    return subscribe(this.#completed, listener);
   }
 
-  /** Subscribes to session failures (`too_large`, `writer_error`, `expired`). Returns an unsubscribe function. */
+  /** Subscribes to session failures (`too_large`, `writer_error`, `expired`…). Returns an unsubscribe function. */
   onError(listener: ErrorListener): () => void {
     return subscribe(this.#error, listener);
+  }
+
+  /**
+   * Opens a session and returns its token and endpoint. Storage is created
+   * on the first chunk, so minting costs one state-store write.
+   */
+  async mint(options: MintOptions): Promise<MintedSession> {
+    const maxSize = nonNegativeInteger(options.maxSize, 'maxSize');
+    const ttlMs = positiveInteger(options.ttlMs ?? this.#ttlMs, 'ttlMs');
+    const { viewId, confRef, entryRef } = options.entry;
+    for (const [name, value] of [['viewId', viewId], ['confRef', confRef], ['entryRef', entryRef]] as const) {
+      if (typeof value !== 'string' || value === '') throw new InletError('INLET_ERR_UPLOAD_OPTION', `entry.${name} must be a non-empty string.`);
+    }
+    const contentType = options.contentType;
+    if (contentType !== undefined && (contentType.length > MAX_CONTENT_TYPE_LENGTH || /[\r\n]/.test(contentType))) {
+      throw new InletError('INLET_ERR_UPLOAD_OPTION', 'contentType is too long or contains a line break.');
+    }
+    const store = options.store ?? this.#store;
+    if (this.shared && store !== this.#store) {
+      throw new InletOptionError('chunkedUpload.store', "cannot differ from the receiver's store when sessions are shared: another node could not find it. Set createServer({ receiver: { store } }) instead.");
+    }
+    const quota = options.quota;
+    if (quota && this.shared && !this.#quota) {
+      throw new InletOptionError('receiver.quota', 'is needed for uploads with a quota when receiver.states is shared: every node must count against the same counter (e.g. RedisQuotaCounter).');
+    }
+    await this.#link.start();
+    const token = randomBytes(TOKEN_BYTES).toString('base64url');
+    const id = randomUUID();
+    const rid = recordId(token);
+    const owner: SessionOwner = {
+      viewId,
+      confRef,
+      entryRef,
+      node: this.node,
+      upload: id,
+      ttlMs,
+      contentType: contentType ?? null,
+      check: options.checkFirstBytes !== undefined,
+      quota: quota ? { key: quota.key, maxBytes: quota.maxBytes ?? null, maxFiles: quota.maxFiles ?? null, periodMs: quota.periodMs ?? null } : null,
+    };
+    const initial: SessionStoreState = quota ? { reserved: quota.reserved } : {};
+    if (!(await this.#states.create(rid, { maxSize, expiresAt: this.#now() + ttlMs, owner, store: initial }))) {
+      throw new InletError('INLET_ERR_UPLOAD_OPTION', 'an upload session with this token already exists.');
+    }
+    const local = this.#localFor(rid);
+    local.minted = { token, id, store, checkFirstBytes: options.checkFirstBytes, counter: quota?.counter };
+    return { token, id, endpoint: `${this.#origin}${this.basePath}/${token}` };
+  }
+
+  /** The session a token names, while it is open or complete. */
+  async get(token: string): Promise<UploadSession | undefined> {
+    const record = await this.#states.get(recordId(token));
+    return record && sessionOf(snapshotOf(record));
+  }
+
+  /** What the store's `complete` returned for a complete session (kept only on shared registries). */
+  async completedMeta(token: string): Promise<Record<string, unknown> | undefined> {
+    const record = await this.#states.get(recordId(token));
+    return record?.state === 'complete' ? record.meta : undefined;
   }
 
   /**
@@ -265,9 +228,7 @@ export class SessionRegistry {
    * already holds are skipped, the rest is written. Never rejects.
    */
   async receive(token: string, range: ByteRange, body: ChunkBody): Promise<ChunkOutcome> {
-    const session = this.#sessions.get(token);
-    if (!session) return this.#missing(token);
-    return session.lock.run(() => this.#receiveLocked(session, range, body));
+    return this.#withClaim(recordId(token), (claim, local) => this.#chunks.receiveClaimed(claim, local, range, body));
   }
 
   /**
@@ -276,40 +237,36 @@ export class SessionRegistry {
    * Never rejects.
    */
   async status(token: string, total: number): Promise<ChunkOutcome> {
-    const session = this.#sessions.get(token);
-    if (!session) return this.#missing(token);
-    return session.lock.run(async () => {
-      const refused = await this.#check(session, total);
+    return this.#withClaim(recordId(token), async (claim, local) => {
+      const refused = await this.#chunks.refuse(claim, local, total);
       if (refused) return refused;
-      if (session.state === 'complete') return { kind: 'complete', total };
-      if (session.offset < total) return { kind: 'incomplete', offset: session.offset, total };
-      session.total = total;
-      return this.#guard(session, () => this.#settle(session));
+      const record = claim.record;
+      if (record.state === 'complete') return { kind: 'complete', total };
+      if (record.offset < total) return { kind: 'incomplete', offset: record.offset, total };
+      return this.#chunks.guard(claim, local, storeStateOf(record), false, () => this.#chunks.complete(claim, local, storeStateOf(record), total, record.offset));
     });
   }
 
   /**
    * Ends a session on the server's initiative (the entry was cancelled). An
    * open session's stored bytes are discarded; a complete one is only
-   * forgotten, since its data now belongs to the consumer. Resolves to false
-   * for unknown tokens.
+   * forgotten, since its data now belongs to the consumer. Either way its
+   * quota reservation is given back. Resolves to false for unknown tokens.
    */
-  async cancel(token: string): Promise<boolean> {
-    const session = this.#sessions.get(token);
-    if (!session) return false;
-    // Stop a write under way now instead of after it: cancelled bytes are not worth waiting for.
-    if (session.state === 'open') session.ending.abort(new Error('upload cancelled'));
-    await session.lock.run(async () => {
-      if (session.state === 'open') await this.#end(session, 'cancelled');
-      else if (session.state === 'complete') this.#forget(session, 'complete');
-    });
-    return true;
+  cancel(token: string): Promise<boolean> {
+    return this.#finish(token, 'cancel');
+  }
+
+  /** Forgets a complete session whose file was consumed (kept): its quota stays used. */
+  consumed(token: string): Promise<boolean> {
+    return this.#finish(token, 'consumed');
   }
 
   /**
-   * Expires idle open sessions (aborting their storage), forgets complete
-   * sessions past their lifetime and prunes old tombstones. Runs on a timer
-   * unless `sweepIntervalMs` is 0. Resolves to the number of sessions ended.
+   * Expires idle open sessions (aborting their storage, refunding their
+   * quota), on whichever node runs it: each is claimed first, so two
+   * sweepers never end one twice. Runs on a timer unless `sweepIntervalMs`
+   * is 0. Resolves to the number of sessions ended.
    */
   sweep(): Promise<number> {
     this.#sweeping ??= this.#sweepOnce().finally(() => {
@@ -318,163 +275,166 @@ export class SessionRegistry {
     return this.#sweeping;
   }
 
-  /** Stops the sweeper and cancels every open session (discarding their bytes). */
+  /** Stops the sweeper and cancels every open session minted here (discarding their bytes). */
   async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    await Promise.all([...this.#sessions.keys()].map((token) => this.cancel(token)));
+    const mine = [...this.#locals.values()].flatMap((l) => (l.minted ? [l.minted.token] : []));
+    await Promise.all(mine.map((token) => this.cancel(token)));
+    this.#link.close();
+  }
+
+  // ------------------------------------------------------------------ chunks
+
+  #localFor(id: string): Local {
+    let local = this.#locals.get(id);
+    if (!local) this.#locals.set(id, (local = { lock: new SerialLock(), ending: new AbortController() }));
+    return local;
+  }
+
+  /** Forgets what this node kept about a session that no request uses, unless it minted it. */
+  #dropIdle(id: string, local: Local): void {
+    if (!local.minted && local.lock.pending === 0 && this.#locals.get(id) === local) this.#locals.delete(id);
+  }
+
+  /**
+   * Queues behind this node's other requests for the upload, claims it, runs
+   * `work` with the claim and gives the lease back if `work` did not. A
+   * state store that fails (Redis unreachable) answers `unavailable`.
+   */
+  async #withClaim(id: string, work: (claim: Claim, local: Local) => Promise<ChunkOutcome>): Promise<ChunkOutcome> {
+    const local = this.#localFor(id);
+    try {
+      return await local.lock.run(async () => {
+        let claimed;
+        try {
+          claimed = await this.#states.claim(id, this.#leaseMs);
+        } catch (err) {
+          this.#logger.warn({ err }, 'upload receiver could not reach its session store; the client retries');
+          return { kind: 'unavailable', offset: 0 } as const;
+        }
+        if (claimed.kind === 'missing') return { kind: 'unknown' } as const;
+        if (claimed.kind === 'gone') return { kind: 'gone', state: claimed.state } as const;
+        if (claimed.kind === 'busy') return { kind: 'busy' } as const;
+        const claim = new Claim(this.#states, id, claimed.lease, claimed.record, this.#leaseMs, this.#logger);
+        try {
+          return await work(claim, local);
+        } catch (err) {
+          this.#logger.warn({ err }, 'upload receiver lost its session store mid-request; the client retries');
+          return { kind: 'unavailable', offset: claim.record.offset } as const;
+        } finally {
+          await claim.release();
+        }
+      });
+    } finally {
+      this.#dropIdle(id, local);
+    }
+  }
+
+  /** Runs the first-bytes check of a session minted here; undefined when this node holds no such session. */
+  async #checkHere(id: string, head: Buffer): Promise<{ refusal?: string } | undefined> {
+    const check = this.#locals.get(id)?.minted;
+    if (!check) return undefined;
+    const refusal = await check.checkFirstBytes?.(head);
+    return refusal === undefined ? {} : { refusal };
+  }
+
+  // ------------------------------------------------------------ endings
+
+  #forget(id: string, local: Local): void {
+    local.minted = undefined;
+    local.hash = undefined;
+    this.#dropIdle(id, local);
+  }
+
+  /**
+   * Cancel (discard, refund) or consumed (forget, keep counting). The session
+   * may be mid-chunk on another node: its lease is waited for, up to twice
+   * its lifetime.
+   */
+  async #finish(token: string, why: 'cancel' | 'consumed'): Promise<boolean> {
+    const id = recordId(token);
+    const existing = this.#locals.get(id);
+    // Stop this node's own write under way now instead of after it: cancelled bytes are not worth waiting for.
+    if (why === 'cancel') existing?.ending.abort(new Error('upload cancelled'));
+    const deadline = this.#now() + 2 * this.#leaseMs;
+    for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
+      let found = true;
+      let busy = false;
+      await this.#withClaim(id, async (claim, local) => {
+        const record = claim.record;
+        const json = storeStateOf(record);
+        if (record.state === 'open') {
+          await this.#chunks.fail(claim, local, 'cancelled', undefined, undefined, json);
+        } else {
+          await claim.end('complete', this.#tombstoneTtlMs);
+          if (why === 'cancel') await this.#chunks.refund(local, record, json.reserved ?? 0, 1);
+          this.#forget(id, local);
+        }
+        return { kind: 'failed' };
+      }).then((outcome) => {
+        if (outcome.kind === 'unknown' || outcome.kind === 'gone') found = outcome.kind === 'gone';
+        if (outcome.kind === 'busy' || outcome.kind === 'unavailable') busy = true;
+      });
+      if (!busy) {
+        const local = this.#locals.get(id);
+        if (local) this.#forget(id, local);
+        return found;
+      }
+      if (this.#now() > deadline) {
+        this.#logger.warn({ upload: id.slice(0, 12) }, 'upload receiver gave up cancelling a session another node holds; it expires instead');
+        return true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 
   async #sweepOnce(): Promise<number> {
     let ended = 0;
-    for (const session of [...this.#sessions.values()]) {
-      if (session.expiresAt > this.#now()) continue;
-      await session.lock.run(async () => {
-        if (session.expiresAt > this.#now()) return;
-        if (session.state === 'open') {
-          await this.#end(session, 'expired');
+    for (;;) {
+      const ids = await this.#states.expired(this.#now(), SWEEP_BATCH);
+      let progressed = false;
+      for (const id of ids) {
+        await this.#withClaim(id, async (claim, local) => {
+          const r = claim.record;
+          if (r.state !== 'open' || r.expiresAt > this.#now()) return { kind: 'busy' };
+          await this.#chunks.fail(claim, local, 'expired', 'expired');
           ended += 1;
-        } else if (session.state === 'complete') {
-          this.#forget(session, 'complete');
-        }
-      });
-    }
-    const now = this.#now();
-    for (const [token, tombstone] of this.#tombstones) {
-      if (tombstone.until <= now) this.#tombstones.delete(token);
-    }
-    return ended;
-  }
-
-  #missing(token: string): ChunkOutcome {
-    const tombstone = this.#tombstones.get(token);
-    return tombstone && tombstone.until > this.#now() ? { kind: 'gone', state: tombstone.state } : { kind: 'unknown' };
-  }
-
-  async #receiveLocked(session: Session, range: ByteRange, body: ChunkBody): Promise<ChunkOutcome> {
-    const refused = await this.#check(session, range.total);
-    if (refused) return refused;
-    if (session.state === 'complete') return { kind: 'complete', total: range.total };
-    if (range.start > session.offset) return { kind: 'gap', offset: session.offset };
-
-    session.total = range.total;
-    session.expiresAt = this.#now() + session.ttlMs;
-    const offset = session.offset;
-    const length = range.end + 1 - offset;
-    if (length <= 0) return this.#guard(session, () => this.#settle(session));
-
-    const veto = session.store.checkWrite?.(session.record(), offset, length);
-    if (veto !== undefined) return { kind: 'rejected', message: veto };
-    let data = skipBytes(body, offset - range.start, length);
-    const check = offset === 0 ? session.checkFirstBytes : undefined;
-    if (check) {
-      const read = await readHead(data, Math.min(FIRST_BYTES, length));
-      data = read.body;
-      const refusal = await check(read.head);
-      if (refusal !== undefined) {
-        await read.release();
-        await this.#end(session, 'failed', 'not_accepted', new Error(refusal));
-        return { kind: 'not_accepted', message: refusal };
+          progressed = true;
+          return { kind: 'failed' };
+        });
       }
-      session.checkFirstBytes = undefined;
-    }
-
-    return this.#guard(session, async () => {
-      const signal = session.ending.signal;
-      if (!session.created) {
-        session.storeTouched = true;
-        await session.store.create(session.record(), signal);
-        session.created = true;
-      }
-      const next = await session.store.write(session.record(), offset, data, signal);
-      if (!Number.isInteger(next) || next < offset || next > offset + length) {
-        throw new RangeError(`store returned offset ${next} for a write of ${length} bytes at ${offset}`);
-      }
-      session.offset = next;
-      session.expiresAt = this.#now() + session.ttlMs;
-      if (next > offset) this.#emitProgress(session, next, range.total);
-      return this.#settle(session);
-    });
-  }
-
-  /** Checks that apply to every request, before any byte is read. */
-  async #check(session: Session, total: number): Promise<ChunkOutcome | undefined> {
-    if (session.state !== 'open' && session.state !== 'complete') return { kind: 'gone', state: session.state };
-    if (session.state === 'open' && session.expiresAt <= this.#now()) {
-      await this.#end(session, 'expired');
-      return { kind: 'gone', state: 'expired' };
-    }
-    if (session.total !== undefined && total !== session.total) return { kind: 'total_mismatch', total: session.total };
-    if (total > session.maxSize) {
-      if (session.state === 'open') await this.#end(session, 'failed', 'too_large');
-      return { kind: 'too_large', maxSize: session.maxSize };
-    }
-    return undefined;
-  }
-
-  /** Completes the session when all bytes are held; otherwise reports the offset. */
-  async #settle(session: Session): Promise<ChunkOutcome> {
-    const total = session.total ?? 0;
-    if (session.offset < total) return { kind: 'incomplete', offset: session.offset, total };
-    if (!session.created) {
-      session.storeTouched = true;
-      await session.store.create(session.record());
-      session.created = true;
-    }
-    const meta = await session.store.complete(session.record(), session.ending.signal);
-    session.state = 'complete';
-    this.#emit(this.#complete, (listener) => listener(session, meta));
-    return { kind: 'complete', total };
-  }
-
-  /** Runs store work; transient failures answer `unavailable`, others fail the session. */
-  async #guard(session: Session, work: () => Promise<ChunkOutcome>): Promise<ChunkOutcome> {
-    try {
-      return await work();
-    } catch (error) {
-      // Cancelled meanwhile: the cancel ends the session; this request just learns it is gone.
-      if (session.ending.signal.aborted) return { kind: 'gone', state: 'cancelled' };
-      if (isTransientStoreError(error)) {
-        this.#logger.warn({ err: error, session: session.id, view: session.entry.viewId, ref: session.entry.entryRef }, 'upload receiver store busy; the client retries');
-        return { kind: 'unavailable', offset: session.offset };
-      }
-      this.#logger.error({ err: error, session: session.id, view: session.entry.viewId, ref: session.entry.entryRef }, 'upload receiver store failed; the upload fails');
-      await this.#end(session, 'failed', 'writer_error', error);
-      return { kind: 'failed' };
+      if (ids.length < SWEEP_BATCH || !progressed) return ended;
     }
   }
 
-  /** Ends an open session: aborts its storage, forgets it, leaves a tombstone, reports failures. */
-  async #end(
-    session: Session,
-    state: 'expired' | 'cancelled' | 'failed',
-    reason?: ReceiverErrorReason,
-    cause?: unknown,
-  ): Promise<void> {
-    session.state = state;
-    this.#forget(session, state);
-    if (session.storeTouched) {
-      try {
-        await session.store.abort(session.record());
-      } catch (err) {
-        // The session is gone either way, and an S3 lifecycle rule or a tmp
-        // cleaner reclaims what an abort could not; the failure is reported.
-        this.#logger.warn({ err, session: session.id }, 'upload receiver could not abort stored parts');
+  // ------------------------------------------------------------ events
+
+  /** Sends an event to the node that minted the session (directly when that is this one). */
+  #tell(record: UploadStateRecord, event: OwnerEvent, cause?: unknown): void {
+    const node = ownerOf(record).node;
+    if (node === this.node) this.#deliver(event, cause);
+    else this.#link.send(node, event);
+  }
+
+  /** Hands an event to this node's listeners. */
+  #deliver(event: OwnerEvent, cause?: unknown): void {
+    const session = sessionOf(event.s);
+    switch (event.t) {
+      case 'progress':
+        this.#emit(this.#progress, (l) => l(session, event.offset, event.total));
+        return;
+      case 'complete':
+        this.#emit(this.#completed, (l) => l(session, event.meta));
+        return;
+      case 'error': {
+        // Ended elsewhere: this node forgets what it minted.
+        for (const [id, local] of this.#locals) if (local.minted?.id === session.id) this.#forget(id, local);
+        const why = cause ?? (event.message !== undefined ? new Error(event.message) : undefined);
+        this.#emit(this.#error, (l) => l(session, event.reason as ReceiverErrorReason, why));
+        return;
       }
     }
-    const why = reason ?? (state === 'expired' ? 'expired' : undefined);
-    if (why) this.#emit(this.#error, (listener) => listener(session, why, cause));
-  }
-
-  #forget(session: Session, state: Exclude<SessionState, 'open'>): void {
-    this.#sessions.delete(session.token);
-    if (this.#tombstoneTtlMs > 0) {
-      this.#tombstones.set(session.token, { state, until: this.#now() + this.#tombstoneTtlMs });
-    }
-  }
-
-  #emitProgress(session: Session, offset: number, total: number): void {
-    this.#emit(this.#progress, (listener) => listener(session, offset, total));
   }
 
   #emit<L>(listeners: Set<L>, call: (listener: L) => void): void {
@@ -486,25 +446,6 @@ export class SessionRegistry {
       }
     }
   }
-}
-
-/** A {@link ChunkBody} of `length` bytes: `body` without its first `skip` bytes. */
-function skipBytes(body: ChunkBody, skip: number, length: number): ChunkBody {
-  if (skip === 0 && length === body.length) return body;
-  return {
-    length,
-    async *[Symbol.asyncIterator]() {
-      let toSkip = skip;
-      for await (const piece of body) {
-        if (toSkip >= piece.length) {
-          toSkip -= piece.length;
-          continue;
-        }
-        yield toSkip > 0 ? piece.subarray(toSkip) : piece;
-        toSkip = 0;
-      }
-    },
-  };
 }
 
 function subscribe<L>(set: Set<L>, listener: L): () => void {

@@ -194,39 +194,6 @@ describe('the Inlet uploader', () => {
     expect(await stored('files')).toEqual({ 'paused.bin': f.sha });
   }, 120_000);
 
-  it('after the server closes the socket mid-upload, keeps nothing partial and uploads the file again byte-exact', async () => {
-    const size = 60 * 1024 * 1024;
-    const f = await makeRandomFile(files, 'dropped.bin', size);
-    let chunks = 0;
-    let dropped = false;
-    await page.routeWebSocket(/\/live\/websocket/, (ws) => {
-      const upstream = ws.connectToServer();
-      ws.onMessage((message) => {
-        upstream.send(message);
-        if (!dropped && typeof message !== 'string' && binaryPush(Buffer.from(message)).event === 'inlet_chunk' && ++chunks === 40) {
-          dropped = true;
-          upstream.close(); // the server's side of the socket goes away mid-upload
-          ws.close({ code: 1001, reason: 'going away' });
-        }
-      });
-      upstream.onMessage((message) => ws.send(message));
-    });
-    await gotoLive(page, `${server.url}/uploads/large`);
-    await page.setInputFiles('input[type=file]', f.path);
-    await page.waitForSelector('.entry');
-    await page.click('#save');
-    await page.waitForFunction(() => document.querySelector('[data-phx-main].phx-connected') && document.querySelectorAll('.entry').length === 0, undefined, { timeout: 30_000 });
-    expect(dropped).toBe(true);
-    expect(await tmpLeft()).toBe(0);
-    expect(await stored('files')).toEqual({});
-    await page.setInputFiles('input[type=file]', f.path);
-    await page.waitForSelector('.entry');
-    await page.click('#save');
-    await page.waitForSelector('#saved li', { timeout: 120_000 });
-    expect(await stored('files')).toEqual({ 'dropped.bin': f.sha });
-    errors.clear(); // the client logs the dropped socket and the pushes it could not send
-  }, 120_000);
-
   it('a page with only the plain official client still uploads, with its built-in uploader', async () => {
     const wire = watchWire(page);
     const f = await makeRandomFile(files, 'plain.bin', 5 * 1024 * 1024);

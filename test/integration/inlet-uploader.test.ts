@@ -6,7 +6,7 @@
  * is checked by sha256.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chunkedUpload, createLiveView, html, live_file_input, uploadErrorMessages, type LiveView, type UploadConfigOptions } from 'inletjs';
@@ -68,13 +68,27 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+/** Files in the upload folder outside the resumable sessions' folder (tests that stop mid-upload leave parked sessions there). */
 async function tmpFileCount(): Promise<number> {
   const walk = async (dir: string): Promise<number> => {
     let n = 0;
-    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) n += e.isDirectory() ? await walk(join(dir, e.name)) : 1;
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (dir === tmp && e.name === 'sessions') continue;
+      n += e.isDirectory() ? await walk(join(dir, e.name)) : 1;
+    }
     return n;
   };
   return walk(tmp);
+}
+
+/** The files a resumable session keeps (`<rid>.part`, `<rid>.json`) with their sizes. */
+async function sessionFiles(rid: unknown): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const dir = join(tmp, 'sessions');
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (typeof rid === 'string' && name.startsWith(rid)) out[name.slice(rid.length)] = (await stat(join(dir, name))).size;
+  }
+  return out;
 }
 
 /** Opens a page, connects (with the Inlet connect param unless `plain`), joins, registers and preflights `files`. */
@@ -170,16 +184,17 @@ describe('bad input at protocol level', () => {
     const p = await preflight(path, [{ name, size }]);
     const meta = metaOf(p.pre, p.refs[0]!);
     const inlet = new InletSession(p.client, p.refs[0]!);
-    expect((await inlet.join(meta.token)).status).toBe('ok');
-    return { ...p, meta, inlet };
+    const joined = await inlet.join(meta.token);
+    expect(joined.status).toBe('ok');
+    return { ...p, meta, inlet, rid: joined.response.rid };
   }
 
   it('refuses a chunk with a wrong checksum, writes nothing of it, and takes it again', async () => {
     const content = randomBytes(1_500_000);
-    const { client, session, inlet, meta, refs, confRef } = await started(content.length);
+    const { client, session, inlet, meta, refs, confRef, rid } = await started(content.length);
     const first = content.subarray(0, meta.chunk_size);
     expect(await inlet.chunk(0, first, 12345)).toEqual({ status: 'error', response: { reason: 'chunk_checksum', offset: 0 } });
-    expect(await tmpFileCount()).toBe(1); // the empty temp file; nothing written to it
+    expect((await sessionFiles(rid))['.part']).toBe(0); // nothing written
     const { finish } = await inlet.sendAll(content, meta.chunk_size, meta.window);
     expect(finish.status).toBe('ok');
     await session.progress(confRef, refs[0]!, 100);
@@ -217,14 +232,14 @@ describe('bad input at protocol level', () => {
 
   it('a wrong whole-file digest is checksum_mismatch: the entry errs, is never consumed, and its temp file goes', async () => {
     const content = randomBytes(900_000);
-    const { client, session, inlet, meta, refs, confRef } = await started(content.length, '/any', 'bad.bin');
+    const { client, session, inlet, meta, refs, confRef, rid } = await started(content.length, '/any', 'bad.bin');
     for (let o = 0; o < content.length; o += meta.chunk_size) expect((await inlet.chunk(o, content.subarray(o, o + meta.chunk_size))).status).toBe('ok');
     expect(await inlet.finish('0'.repeat(64))).toEqual({ status: 'error', response: { reason: 'checksum_mismatch' } });
     await seen(client, 'arrived damaged');
     await session.progress(confRef, refs[0]!, 100);
     const saved = JSON.stringify((await session.submit()).response);
     expect(saved).not.toContain('bad.bin|');
-    expect(await tmpFileCount()).toBe(0);
+    expect(await sessionFiles(rid)).toEqual({});
     client.close();
   });
 });
@@ -235,8 +250,9 @@ describe('sniffing on the first chunk', () => {
     const p = await preflight('/png', [{ name: 'photo.png', size: exe.length, type: 'image/png' }]);
     const meta = metaOf(p.pre, p.refs[0]!);
     const inlet = new InletSession(p.client, p.refs[0]!);
-    await inlet.join(meta.token);
+    const { rid } = (await inlet.join(meta.token)).response;
     expect(await inlet.chunk(0, exe.subarray(0, meta.chunk_size))).toEqual({ status: 'error', response: { reason: 'not_accepted' } });
+    expect(await sessionFiles(rid)).toEqual({});
     expect(await tmpFileCount()).toBe(0);
     await seen(p.client, 'looks like a Windows program (.exe)');
     p.client.close();

@@ -22,20 +22,24 @@ export interface PageInfo {
  * loop can let the server's keep-alive timeout close a pooled socket just as
  * fetch reuses it (ECONNRESET on a fresh request).
  */
-async function getPage(url: string): Promise<Response> {
+async function getPage(url: string, init?: RequestInit): Promise<Response> {
   try {
-    return await fetch(url);
+    return await fetch(url, init);
   } catch (e) {
     if (!(e instanceof TypeError)) throw e;
-    return fetch(url);
+    return fetch(url, init);
   }
 }
 
-/** GETs `path` and reads the live container's tokens. */
-export async function fetchPage(base: string, path: string): Promise<PageInfo> {
-  const res = await getPage(base + path);
+/**
+ * GETs `path` and reads the live container's tokens. With `cookie` (a
+ * previous page's), the request comes from the same browser session.
+ */
+export async function fetchPage(base: string, path: string, cookie?: string): Promise<PageInfo> {
+  const res = await getPage(base + path, cookie ? { headers: { cookie } } : undefined);
   const html = await res.text();
-  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const minted = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  cookie = minted || cookie || '';
   const id = /<div id="([^"]+)" data-phx-main/.exec(html)?.[1];
   const session = /data-phx-session="([^"]+)"/.exec(html)?.[1];
   const stat = /data-phx-static="([^"]+)"/.exec(html)?.[1];

@@ -40,6 +40,13 @@ function storage() {
 const byRef = new Map();
 /** Uploads by File, so that a File given back after a rejoin finds its upload. */
 const byFile = new WeakMap();
+/** How often parked uploads look for their rejoined view. */
+const REJOIN_POLL_MS = 100;
+/** How long a parked upload waits for its view and input to come back before it gives up. */
+const REJOIN_WAIT_MS = 10 * 60_000;
+/** Official client (1.2.12) names: the live file input's config ref and the hooks' "give these files to the input" event. */
+const PHX_UPLOAD_REF = 'data-phx-upload-ref';
+const PHX_TRACK_UPLOADS = 'track-uploads';
 
 class Upload {
   constructor(file) {
@@ -65,6 +72,11 @@ class Upload {
     const attachment = ++this.attachment;
     this.entry = entry;
     this.liveSocket = liveSocket;
+    // What a rejoin needs to give the file back to the same input.
+    this.inputName = entry.fileEl.name;
+    this.formId = entry.fileEl.form ? entry.fileEl.form.id : '';
+    this.uploadRef = entry.fileEl.getAttribute(PHX_UPLOAD_REF);
+    this.autoUpload = entry.isAutoUpload();
     const meta = entry.meta || {};
     this.token = meta.token;
     this.chunkSize = meta.chunk_size || resp.config.chunk_size;
@@ -322,19 +334,106 @@ class Upload {
   }
 
   /**
-   * The view's channel errored (socket drop, server restart, view crash): stop
-   * and let go of the channel. The rejoined view is a new instance that knows
-   * nothing of this entry (the official client clears the input), so the user
-   * selects the file again; continuing from the server's offset comes with
-   * resumable upload sessions.
+   * The view's channel errored (socket drop, lost network, server restart,
+   * view crash): stop, let go of the channel, and park. The server parks its
+   * side too (a resumable session). Once the view has rejoined (a new
+   * instance: form recovery cleared the input), the file is given back to
+   * the input of the same name, which registers it with the new view and,
+   * for an upload its form's submit started, submits the form again; the new
+   * join claims the session and continues from the server's offset.
    */
   onViewError() {
     if (this.state === 'cancelled' || this.state === 'failed' || this.state === 'done') return;
     this.viewError = true;
     this.leave();
+    clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
+    if (this.entry) byRef.delete(this.entry.ref);
+    this.state = 'parked';
+    this.parkedAt = performance.now();
+    parkUpload(this);
+  }
+
+  /** Gives up waiting for a rejoin (the view or its input did not come back). */
+  abandon() {
     this.state = 'abandoned';
     this.forget();
   }
+}
+
+/** Uploads waiting for their view to rejoin. */
+const parked = new Set();
+let rejoinTimer;
+
+function parkUpload(upload) {
+  parked.add(upload);
+  rejoinTimer ??= setInterval(giveBackParked, REJOIN_POLL_MS);
+}
+
+/** The live file input of a parked upload once its view has rejoined, or undefined. */
+function rejoinedInput(upload) {
+  for (const input of document.querySelectorAll('input[type="file"]')) {
+    if (input.name !== upload.inputName || !input.hasAttribute(PHX_UPLOAD_REF)) continue;
+    if (upload.formId && (!input.form || input.form.id !== upload.formId)) continue;
+    // A new view instance has a new config ref; the view is back once it is marked connected.
+    if (input.getAttribute(PHX_UPLOAD_REF) === upload.uploadRef) continue;
+    const viewEl = input.closest('[data-phx-session]');
+    if (viewEl && viewEl.classList.contains('phx-connected')) return input;
+  }
+  return undefined;
+}
+
+/**
+ * Hands each parked upload's file back to its rejoined input, all files of
+ * one input in one go, then submits the forms whose submit had started them.
+ */
+function giveBackParked() {
+  const byInput = new Map();
+  for (const upload of parked) {
+    if (upload.state !== 'parked') {
+      parked.delete(upload);
+      continue;
+    }
+    const input = rejoinedInput(upload);
+    if (!input) {
+      if (performance.now() - upload.parkedAt > REJOIN_WAIT_MS) {
+        parked.delete(upload);
+        upload.abandon();
+      }
+      continue;
+    }
+    parked.delete(upload);
+    if (!byInput.has(input)) byInput.set(input, []);
+    byInput.get(input).push(upload);
+  }
+  if (parked.size === 0) {
+    clearInterval(rejoinTimer);
+    rejoinTimer = undefined;
+  }
+  const forms = new Set();
+  for (const [input, uploads] of byInput) {
+    // A new File over the same bytes (nothing is copied): the official client
+    // sees a file it has not tracked, so it registers it with the new view.
+    const files = uploads.map((upload) => {
+      const f = upload.file;
+      const file = new File([f], f.name, { type: f.type, lastModified: f.lastModified });
+      byFile.set(file, upload);
+      return file;
+    });
+    input.dispatchEvent(new CustomEvent(PHX_TRACK_UPLOADS, { bubbles: true, detail: { files } }));
+    if (uploads.some((u) => !u.autoUpload) && input.form) forms.add(input.form);
+  }
+  for (const form of forms) submitWhenSettled(form);
+}
+
+/** Submits `form` once the change event that registered the files is answered. */
+function submitWhenSettled(form, started = performance.now()) {
+  if (!form.isConnected) return;
+  if (form.classList.contains('phx-change-loading') && performance.now() - started < 30_000) {
+    setTimeout(() => submitWhenSettled(form, started), 20);
+    return;
+  }
+  form.requestSubmit();
 }
 
 /**
@@ -344,7 +443,8 @@ class Upload {
 export function Inlet(entries, onViewError, resp, liveSocket) {
   for (const entry of entries) {
     const previous = byFile.get(entry.file);
-    const upload = previous && previous.state === 'abandoned' ? previous : new Upload(entry.file);
+    // A file given back after a rejoin continues its parked upload.
+    const upload = previous && previous.state === 'parked' ? previous : new Upload(entry.file);
     byFile.set(entry.file, upload);
     upload.attach(entry, resp, liveSocket, onViewError);
   }

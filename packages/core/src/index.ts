@@ -124,6 +124,20 @@ export {
 } from './uploads/store.js';
 export { DiskStore, DISK_WRITE_BATCH_BYTES, type DiskStoreOptions, type DiskUploadMeta } from './uploads/disk-store.js';
 export { MemoryStore, DEFAULT_MEMORY_STORE_BYTES, type MemoryStoreOptions } from './uploads/memory-store.js';
+export {
+  MemoryResumeSessionStore,
+  type ResumeSessionStore,
+  type ResumeSession,
+  type ResumeKey,
+  type ResumeLimits,
+  type AddResult,
+} from './uploads/resume/session-store.js';
+export {
+  DEFAULT_RESUME_TTL_MS,
+  DEFAULT_RESUME_PER_BROWSER,
+  DEFAULT_RESUME_TOTAL,
+  type ResumeOptions,
+} from './uploads/resume/registry.js';
 export { InletOptionError } from './options.js';
 export {
   createLogger,

@@ -20,6 +20,7 @@ import { logFunction, resolveLogger, type Logger, type LogFunction, type LoggerO
 import { ReceiverLink } from '../uploads/chunked.js';
 import { uploadChannelKind, uploadsExtension } from '../uploads/extension.js';
 import { DiskStore } from '../uploads/disk-store.js';
+import { ResumeRegistry, type ResumeOptions } from '../uploads/resume/registry.js';
 import { createReceiverHandler, type ReceiverHandlerOptions } from '../uploads/receiver/http.js';
 import { SessionRegistry } from '../uploads/receiver/sessions.js';
 import type { UploadStore } from '../uploads/store.js';
@@ -40,6 +41,8 @@ import { SocketHub, type CompressOption } from './upgrade.js';
 export const CLIENT_PATH = '/inlet/inlet-client.js';
 /** The CSRF cookie. */
 export const CSRF_COOKIE = '_inlet_csrf';
+/** The folder, inside the upload folder, of resumable uploads (kept across restarts). */
+export const RESUME_DIR_NAME = 'sessions';
 /** The path the official client opens its WebSocket on (`/live` + `/websocket`). */
 export const SOCKET_PATH = '/live/websocket';
 
@@ -92,6 +95,14 @@ export interface InletOptions {
   readonly maxUploadChannels?: number;
   /** Base folder for upload temp files. Default `<os tmp>/inlet-uploads`, read when the server is created. */
   readonly uploadTmpDir?: string;
+  /**
+   * Resumable Inlet-uploader uploads (docs/uploads.md, "Resume"): an
+   * unfinished upload outlives its view, for the same browser session, config
+   * and file. `{ ttlMs, maxPerBrowser, maxTotal, sweepIntervalMs, sessions }`
+   * (defaults 1 hour, 32, 1,024, 1 minute, in process), or `false`. Their
+   * bytes are kept in `<uploadTmpDir>/sessions`, which survives restarts.
+   */
+  readonly uploadResume?: false | ResumeOptions;
   /** Origins allowed to open the socket besides the server's own host. Default none. */
   readonly allowedOrigins?: readonly string[];
   /** Ms without any client message (heartbeats come every 30 s) before a socket is closed. Default 75 s. */
@@ -258,6 +269,15 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
   if (states?.shared === true && !options.pubsub) {
     throw new InletOptionError('pubsub', 'is needed when receiver.states is shared: upload events must reach the node holding the view. Use a shared one such as RedisPubSub from @inletjs/redis.');
   }
+  let resumeStore: DiskStore | undefined;
+  const resume =
+    options.uploadResume === false
+      ? undefined
+      : new ResumeRegistry({
+          ...options.uploadResume,
+          defaultStore: async () => (resumeStore ??= new DiskStore({ dir: join(uploadBase, RESUME_DIR_NAME) })),
+          log: logFunction(logger),
+        });
   const registry = new SessionRegistry({
     store: options.receiver?.store ?? new DiskStore({ dir: join(uploadDirName, 'receiver'), fsync: true }),
     ...(states ? { states } : {}),
@@ -291,6 +311,7 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
         maxUploadChannels: options.maxUploadChannels,
         ...(options.uploadTokenTtlMs !== undefined ? { tokenTtlMs: options.uploadTokenTtlMs } : {}),
         receiver: new ReceiverLink(registry),
+        ...(resume ? { resume } : {}),
       }),
     ],
     channels: [uploadChannelKind],
@@ -348,13 +369,16 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
       return true;
     },
     async start() {
-      // Leftovers of killed processes (socket uploads and receiver parts) go before we serve.
+      // Leftovers of killed processes (socket uploads and receiver parts) go before we serve;
+      // resumable sessions are kept (those not expired) for their claims.
       await sweepStaleUploadDirs(uploadBase);
       await registry.start();
+      await resume?.start();
     },
     async close() {
       await sockets.close();
       await registry.close();
+      resume?.close();
     },
   };
 }

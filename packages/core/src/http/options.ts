@@ -83,6 +83,19 @@ export const INLET_OPTIONS_SCHEMA: Schema = {
   uploadTokenTtlMs: ms,
   maxUploadChannels: integer(1, 100_000),
   uploadTmpDir: string(),
+  uploadResume: either(
+    'false or { ttlMs?, maxPerBrowser?, maxTotal?, sweepIntervalMs?, sessions? }',
+    (value, path) => {
+      if (value !== false) throw new InletOptionError(path, 'must be false or an object.');
+    },
+    object({
+      ttlMs: ms,
+      maxPerBrowser: integer(1, 1_000_000),
+      maxTotal: integer(1, 100_000_000),
+      sweepIntervalMs: integer(0, MAX_TIMER_MS),
+      sessions: implementing('a ResumeSessionStore', 'add', 'claim', 'park', 'get', 'remove', 'expire'),
+    }),
+  ),
   allowedOrigins: list(origin, 'a list of origins'),
   idleTimeoutMs: ms,
   trustProxy: either('true, false, or a list of proxy IP addresses', boolean, list(string())),

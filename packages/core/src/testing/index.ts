@@ -422,3 +422,4 @@ export async function mountLive(
 
 export { writerConformanceCases, type WriterUnderTest, type ConformanceCase } from './writer-conformance.js';
 export { storeConformanceCases, type StoreUnderTest } from './store-conformance.js';
+export { resumeSessionConformanceCases, type ResumeSessionsUnderTest } from './resume-conformance.js';

@@ -8,6 +8,8 @@ import type { EntryState } from './config.js';
 import { autoChunkSize, autoChunkTimeout } from './config.js';
 import { UPLOAD_REASONS } from './reasons.js';
 import type { ConfigState } from './state.js';
+import type { Hash } from 'node:crypto';
+import type { ResumeHandle } from './resume/registry.js';
 import type { UploadRecord, UploadStore } from './store.js';
 
 /** Default most upload channels one view may hold at once. */
@@ -35,14 +37,22 @@ export interface ChunkLimits {
 
 /** An open upload channel, as the manager sees it. */
 export interface ChannelHandle {
-  /** Closes the channel (client gets phx_close) and aborts its stored upload unless complete. */
-  close(): Promise<void>;
+  /**
+   * Closes the channel (client gets phx_close). An unfinished upload is
+   * aborted, or with `'park'` (the view ends) kept as a resumable session
+   * when it has one.
+   */
+  close(mode?: 'park' | 'discard'): Promise<void>;
 }
 
 /** Where one entry's bytes go: a store and the upload's record in it. */
 export interface StoredEntry {
   readonly store: UploadStore;
   readonly record: UploadRecord;
+  /** The resumable session the bytes belong to (Inlet uploader), if any. */
+  readonly resume?: ResumeHandle | undefined;
+  /** The SHA-256 of the bytes stored so far, when a claimed session brings one. */
+  readonly hash?: Hash | undefined;
 }
 
 interface ChannelRuntime {
@@ -50,6 +60,8 @@ interface ChannelRuntime {
   /** A join holds the entry's channel slot while its store upload is created. */
   joining?: boolean;
   stored?: StoredEntry;
+  /** The channel went away and its upload waits as this resumable session: the entry may join again. */
+  parked?: string;
 }
 
 /** The channels of one view's entries. */
@@ -85,7 +97,7 @@ export class ChannelSlots {
       return { reason: UPLOAD_REASONS.DISALLOWED };
     }
     const runtime = this.#runtime.get(entry);
-    if (runtime?.channel || runtime?.joining || entry.received > 0 || entry.done) return { reason: UPLOAD_REASONS.ALREADY_REGISTERED };
+    if (runtime?.channel || runtime?.joining || (entry.received > 0 && !runtime?.parked) || entry.done) return { reason: UPLOAD_REASONS.ALREADY_REGISTERED };
     if (this.#count >= this.#max) return { reason: UPLOAD_REASONS.TOO_MANY_CHANNELS };
     this.#count++;
     this.#runtime.set(entry, { ...runtime, joining: true });
@@ -96,7 +108,18 @@ export class ChannelSlots {
 
   /** Binds a joined channel to the entry whose slot {@link reserve} reserved. */
   attach(entry: EntryState, channel: ChannelHandle, stored: StoredEntry): void {
-    this.#runtime.set(entry, { ...this.#runtime.get(entry), channel, stored, joining: false });
+    this.#runtime.set(entry, { ...this.#runtime.get(entry), channel, stored, joining: false, parked: undefined });
+  }
+
+  /** The entry's channel went away and left its upload parked as session `id`. */
+  park(entry: EntryState, id: string): void {
+    const runtime = this.#runtime.get(entry);
+    if (runtime && !runtime.channel) runtime.parked = id;
+  }
+
+  /** The resumable session an entry's last channel parked, if any. */
+  parked(entry: EntryState): string | undefined {
+    return this.#runtime.get(entry)?.parked;
   }
 
   /** Gives back a slot reserved for a join that failed. */

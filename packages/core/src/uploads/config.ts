@@ -95,6 +95,7 @@ export const UPLOAD_OPTIONS_SCHEMA: Schema = {
   sniff: either('true, false or a function', boolean, func),
   uploader: oneOf('auto', 'channel'),
   window: integer(64 * 1024, 64 * 1024 * 1024),
+  resume: boolean,
   quota: (value, path) => {
     object({ counter: QUOTA_COUNTER, key: string(), maxBytes: integer(0), maxFiles: integer(0), periodMs: integer(1) })(value, path);
     // counter and key are required.

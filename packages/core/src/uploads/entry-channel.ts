@@ -4,7 +4,7 @@
  * server's streaming SHA-256, the chunk timer, sniffing on the first bytes,
  * failures recorded on the entry, and release when the channel ends.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Channel, ChannelContext, Reply, TerminateReason } from '../protocol/channel.js';
 import { error } from '../protocol/channel.js';
 import type { EntryState } from './config.js';
@@ -21,6 +21,44 @@ export interface SniffRules {
   readonly sniff: SniffOption | undefined;
 }
 
+/** A join refused, with its reason (what the client's join receives as `error`). */
+export interface JoinRefusal {
+  readonly error: { readonly reason: string };
+}
+
+/**
+ * Creates (or claims) an entry's stored upload for a join, with the slot
+ * {@link UploadManager.entryForChannel} reserved: a failure is
+ * `writer_error` (recorded on the entry), a refusal `open` returns gives the
+ * slot back, and an entry cancelled meanwhile lets go of what was opened.
+ *
+ * @example
+ * const stored = await openForJoin(manager, entry, async () => manager.storeFor(name, entry));
+ * if ('error' in stored) return stored;
+ */
+export async function openForJoin(manager: UploadManager, entry: EntryState, open: () => Promise<StoredEntry | JoinRefusal>): Promise<StoredEntry | JoinRefusal> {
+  let stored: StoredEntry | JoinRefusal;
+  try {
+    stored = await open();
+  } catch (e) {
+    manager.releaseReservation(entry);
+    manager.channelFailed(entry, ENTRY_ERRORS.WRITER_FAILURE, e instanceof Error ? e.message : String(e));
+    return { error: { reason: UPLOAD_REASONS.WRITER_ERROR } };
+  }
+  if ('error' in stored) {
+    manager.releaseReservation(entry);
+    return stored;
+  }
+  if (entry.cancelled) {
+    // Cancelled while the upload was being created or claimed.
+    manager.releaseReservation(entry);
+    stored.resume?.end();
+    await stored.store.abort(stored.record).catch(() => undefined);
+    return { error: { reason: UPLOAD_REASONS.DISALLOWED } };
+  }
+  return stored;
+}
+
 export abstract class EntryChannel implements Channel {
   protected readonly ctx: ChannelContext;
   protected readonly manager: UploadManager;
@@ -29,10 +67,11 @@ export abstract class EntryChannel implements Channel {
   protected readonly stored: StoredEntry;
   readonly #rules: SniffRules;
   /** The server's SHA-256 of the bytes accepted so far, in order. */
-  readonly #hash = createHash('sha256');
+  readonly #hash: Hash;
   /** Aborted when the channel goes away, so a store call under way stops. */
   readonly #gone = new AbortController();
   #timer?: NodeJS.Timeout;
+  #lastActivity = Date.now();
   #sniffed = false;
   protected closed = false;
   /** The stored upload was completed or aborted: no more calls on it. */
@@ -52,6 +91,7 @@ export abstract class EntryChannel implements Channel {
     this.limits = limits;
     this.stored = stored;
     this.#rules = rules;
+    this.#hash = stored.hash ?? createHash('sha256');
   }
 
   abstract handleIn(event: string, payload: Record<string, unknown> | Buffer): Promise<Reply | undefined>;
@@ -126,6 +166,7 @@ export abstract class EntryChannel implements Channel {
   /** Fails the entry: the stored upload is aborted and the reason recorded on the entry. */
   protected async fail(reason: UploadErrorReason, message: string): Promise<void> {
     this.clearTimer();
+    this.stored.resume?.end();
     await this.abortStored();
     this.manager.channelFailed(this.entry, reason, message);
   }
@@ -145,6 +186,7 @@ export abstract class EntryChannel implements Channel {
     try {
       const meta = await store.complete(record, this.#gone.signal);
       this.entry.meta = { ...meta, sha256: this.#hash.digest('hex') };
+      this.stored.resume?.end();
       return undefined;
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
@@ -162,12 +204,20 @@ export abstract class EntryChannel implements Channel {
     await this.stored.store.abort(this.stored.record).catch(() => undefined);
   }
 
+  /** Ms since the last chunk arrived (or the join). */
+  idleMs(): number {
+    return Date.now() - this.#lastActivity;
+  }
+
   protected armTimer(): void {
+    this.#lastActivity = Date.now();
     this.clearTimer();
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.closed || this.entry.bytesComplete) return;
       this.manager.channelFailed(this.entry, ENTRY_ERRORS.CHUNK_TIMEOUT, `no chunk for ${this.limits.chunkTimeout} ms`);
+      // A stall is what a lost network looks like: a resumable upload waits for its claim.
+      void this.release('park');
       this.ctx.close();
     }, this.limits.chunkTimeout);
     this.#timer.unref?.();
@@ -178,26 +228,44 @@ export abstract class EntryChannel implements Channel {
     this.#timer = undefined;
   }
 
-  /** Closes from the server side (consume, cancel). */
-  async close(): Promise<void> {
+  /** Closes from the server side: consume, cancel (`'discard'`), or the view's end (`'park'`). */
+  async close(mode: 'park' | 'discard' = 'discard'): Promise<void> {
     if (this.closed) return;
-    const released = this.release();
+    const released = this.release(mode);
     this.ctx.close();
     await released;
   }
 
-  terminate(_reason: TerminateReason): void {
-    void this.release();
+  /**
+   * The channel is gone. A leave while the view lives is the client's cancel;
+   * anything else (socket drop, the view's end or crash, a rejoin) parks a
+   * resumable upload.
+   */
+  terminate(reason: TerminateReason): void {
+    void this.release(reason === 'leave' && this.viewAlive() ? 'discard' : 'park');
   }
 
-  protected async release(): Promise<void> {
+  /** Whether the view this entry belongs to still runs (a leave after its end is no cancel). */
+  protected viewAlive(): boolean {
+    return true;
+  }
+
+  protected async release(mode: 'park' | 'discard'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.clearTimer();
     this.manager.detachChannel(this.entry);
-    if (!this.entry.bytesComplete) {
-      this.#gone.abort(new Error('upload channel closed'));
-      await this.abortStored();
+    if (this.entry.bytesComplete) return;
+    const resume = this.stored.resume;
+    if (mode === 'park' && resume && !this.settled && this.#writeError === undefined) {
+      // The write under way finishes (a resumed upload continues after it);
+      // the session is usable only if it succeeded.
+      resume.park(this.entry.received, this.#hash, this.#writing.then(() => this.#writeError === undefined));
+      this.manager.channelParked(this.entry, resume.id);
+      return;
     }
+    resume?.end();
+    this.#gone.abort(new Error('upload channel closed'));
+    await this.abortStored();
   }
 }

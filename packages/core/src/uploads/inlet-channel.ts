@@ -28,10 +28,21 @@ export function isInletJoin(payload: Record<string, unknown>): boolean {
 export class InletUploadChannel extends EntryChannel {
   /** Refused chunks since the last accepted one. */
   #refusals = 0;
+  readonly #viewAlive: () => boolean;
+
+  constructor(...args: [...ConstructorParameters<typeof EntryChannel>, viewAlive: () => boolean]) {
+    const [ctx, manager, entry, limits, stored, rules, viewAlive] = args;
+    super(ctx, manager, entry, limits, stored, rules);
+    this.#viewAlive = viewAlive;
+  }
+
+  protected override viewAlive(): boolean {
+    return this.#viewAlive();
+  }
 
   /** The join reply: where to start, and the window. */
   joinReply(): Record<string, unknown> {
-    return { offset: this.entry.received, resumed: false, chunk_size: this.limits.chunkSize, window: this.limits.window ?? DEFAULT_INLET_WINDOW };
+    return { offset: this.entry.received, chunk_size: this.limits.chunkSize, window: this.limits.window ?? DEFAULT_INLET_WINDOW };
   }
 
   async handleIn(event: string, payload: Record<string, unknown> | Buffer): Promise<Reply | undefined> {

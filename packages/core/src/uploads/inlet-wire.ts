@@ -25,6 +25,8 @@ export const INLET_REASONS = {
   CHUNK_CHECKSUM: 'chunk_checksum',
   INCOMPLETE: 'incomplete',
   CHECKSUM_MISMATCH: 'checksum_mismatch',
+  /** Join refused: the resume caps are reached and no parked session can make room. */
+  TOO_MANY_SESSIONS: 'too_many_sessions',
 } as const;
 
 /** Bytes of the chunk frame header. */

@@ -21,6 +21,7 @@ import { quotaRefusal, type QuotaUsage } from './cluster/quota.js';
 import { ENTRY_ERRORS, UPLOAD_REASONS } from './reasons.js';
 import type { ConsumeMeta, Postponed, UploadApi, UploadConfigOptions, UploadEntry, UploadErrorReason } from './socket-api.js';
 import { failEntry, putEntries, removeEntry, snapshot, UploadState, type ConfigState } from './state.js';
+import type { ResumeRegistry } from './resume/registry.js';
 import type { UploadStore } from './store.js';
 import { writerStore } from './writer.js';
 
@@ -40,6 +41,8 @@ export interface UploadHost {
   readonly tokenTtlMs?: number;
   /** The built-in resumable receiver, for `chunkedUpload()` presigns. */
   readonly receiver?: ReceiverLink;
+  /** Resumable sessions of Inlet-uploader uploads (absent: nothing resumes). */
+  readonly resume?: ResumeRegistry;
 }
 
 type ConsumeFn<T> = (meta: ConsumeMeta, entry: UploadEntry) => T | Postponed<T> | Promise<T | Postponed<T>>;
@@ -387,6 +390,29 @@ export class UploadManager implements UploadApi, ExtensionInstance {
     return { store, record };
   }
 
+  /**
+   * The resume registry and the store a resumable upload of config `name`
+   * goes to (its own `store`, or the registry's default store, kept across
+   * restarts); undefined when the config does not resume (a `writer`,
+   * `resume: false`) or the server keeps no sessions.
+   */
+  async resumableStore(name: string): Promise<{ registry: ResumeRegistry; store: UploadStore } | undefined> {
+    const raw = this.#state.byName(name).raw;
+    const registry = this.#host.resume;
+    if (!registry || raw.writer || raw.resume === false) return undefined;
+    return { registry, store: raw.store ?? (await registry.defaultStore()) };
+  }
+
+  /** The resumable session an entry's last channel left parked, if any (a same-view rejoin claims it). */
+  parkedSession(entry: EntryState): string | undefined {
+    return this.#slots.parked(entry);
+  }
+
+  /** An entry's channel went away and parked its upload as session `id`. */
+  channelParked(entry: EntryState, id: string): void {
+    this.#slots.park(entry, id);
+  }
+
   /** Binds a joined channel to the entry whose slot {@link entryForChannel} reserved. */
   attachChannel(entry: EntryState, channel: ChannelHandle, stored: StoredEntry): void {
     this.#slots.attach(entry, channel, stored);
@@ -413,7 +439,12 @@ export class UploadManager implements UploadApi, ExtensionInstance {
 
   // ------------------------------------------------------------ teardown
 
-  async #drop(state: ConfigState, entry: EntryState, why: 'cancel' | 'consumed'): Promise<void> {
+  /**
+   * Removes an entry: consumed, cancelled, or left behind by the view's end
+   * (`release`: an unfinished resumable upload is parked, not deleted).
+   */
+  async #drop(state: ConfigState, entry: EntryState, reason: 'cancel' | 'consumed' | 'release'): Promise<void> {
+    const why = reason === 'consumed' ? 'consumed' : 'cancel';
     if (!removeEntry(state, entry, why)) return;
     this.#touched = true;
     // A consumed file keeps counting against its quota; anything else gives its reservation back.
@@ -431,15 +462,19 @@ export class UploadManager implements UploadApi, ExtensionInstance {
     }
     const channel = this.#slots.channel(entry);
     const stored = this.#slots.stored(entry);
-    if (channel) await channel.close();
-    else if (stored && why === 'cancel' && !entry.bytesComplete) await stored.store.abort(stored.record).catch((e: unknown) => this.#owner.app.log('aborting a cancelled upload failed', e));
+    if (channel) await channel.close(reason === 'release' ? 'park' : 'discard');
+    else if (stored && why === 'cancel' && !entry.bytesComplete && !(reason === 'release' && this.#slots.parked(entry))) {
+      // Not parked, or parked and now cancelled: the session and its bytes go.
+      stored.resume?.end();
+      await stored.store.abort(stored.record).catch((e: unknown) => this.#owner.app.log('aborting a cancelled upload failed', e));
+    }
     if (why === 'cancel' && entry.bytesComplete && stored && typeof entry.meta?.path === 'string') await unlink(entry.meta.path).catch(() => undefined);
   }
 
-  /** The view ended: close channels and remove every temp file not consumed. */
+  /** The view ended: close channels, park resumable uploads, and remove every other temp file not consumed. */
   async release(): Promise<void> {
     for (const state of this.#state.configs()) {
-      for (const entry of [...state.entries]) await this.#drop(state, entry, 'cancel');
+      for (const entry of [...state.entries]) await this.#drop(state, entry, 'release');
     }
   }
 }

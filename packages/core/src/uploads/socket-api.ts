@@ -122,6 +122,12 @@ export interface UploadConfigOptions<S = LiveViewSocket<object>, N extends strin
    */
   window?: number;
   /**
+   * Inlet uploader: whether an unfinished upload outlives its view as a
+   * resumable session (socket drop, reload, server restart; docs/uploads.md,
+   * "Resume"). Configs with a `writer` never resume. Default `true`.
+   */
+  resume?: boolean;
+  /**
    * Counts this config's uploads against an app-supplied key's byte and file
    * quotas (see `UploadQuota`): an entry over quota fails at preflight with
    * `quota_exceeded` and a message saying how much is used. Default: none.

@@ -6,12 +6,12 @@
  */
 import { error, ok, type ChannelContext, type JoinResult, type Reply } from '../protocol/channel.js';
 import type { Signer } from '../live/tokens.js';
-import { EntryChannel } from './entry-channel.js';
-import { InletUploadChannel, isInletJoin } from './inlet-channel.js';
+import { EntryChannel, openForJoin } from './entry-channel.js';
+import { isInletJoin } from './inlet-channel.js';
+import { joinInletChannel } from './inlet-join.js';
 import type { UploadTokenData } from './channels.js';
 import type { UploadManager } from './manager.js';
 import { ENTRY_ERRORS, UPLOAD_REASONS } from './reasons.js';
-import type { StoredEntry } from './channels.js';
 
 export { UPLOAD_REASONS } from './reasons.js';
 
@@ -36,26 +36,13 @@ export async function joinUploadChannel(
   const found = manager.entryForChannel(token, topicRef);
   if ('reason' in found) return { error: { reason: found.reason } };
   const { entry, limits, name, rules } = found;
-  let stored: StoredEntry;
-  try {
-    stored = await manager.storeFor(name, entry);
-    await stored.store.create(stored.record);
-  } catch (e) {
-    manager.releaseReservation(entry);
-    manager.channelFailed(entry, ENTRY_ERRORS.WRITER_FAILURE, e instanceof Error ? e.message : String(e));
-    return { error: { reason: UPLOAD_REASONS.WRITER_ERROR } };
-  }
-  if (entry.cancelled) {
-    // Cancelled while the upload was being created.
-    manager.releaseReservation(entry);
-    await stored.store.abort(stored.record).catch(() => undefined);
-    return { error: { reason: UPLOAD_REASONS.DISALLOWED } };
-  }
-  if (isInletJoin(payload)) {
-    const channel = new InletUploadChannel(ctx, manager, entry, limits, stored, rules);
-    manager.attachChannel(entry, channel, stored);
-    return { channel, reply: channel.joinReply() };
-  }
+  if (isInletJoin(payload)) return joinInletChannel(payload, ctx, signer, manager, found, () => lookup(token.v, ctx) === manager);
+  const stored = await openForJoin(manager, entry, async () => {
+    const opened = await manager.storeFor(name, entry);
+    await opened.store.create(opened.record);
+    return opened;
+  });
+  if ('error' in stored) return stored;
   const channel = new UploadChannel(ctx, manager, entry, limits, stored, rules);
   manager.attachChannel(entry, channel, stored);
   return { channel };

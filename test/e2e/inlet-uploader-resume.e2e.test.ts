@@ -1,0 +1,314 @@
+/**
+ * Resumable uploads with the Inlet uploader in headless Chromium and the
+ * official client, unmodified: a socket the server closes mid-upload, 3 s
+ * offline (CDP), a reload with the same file selected again, a server
+ * restart with the same upload folder; each continues from the server's
+ * verified offset, and re-sends at most one window. A claim from another
+ * browser session is refused. Every stored file is checked by sha256.
+ */
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import type { InletServer } from 'inletjs/node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { collectPageErrors, gotoLive, launchBrowser, MAIN_CONNECTED, startExample, type PageErrors } from '../support/browser.js';
+import { makeRandomFile, shasIn } from '../support/files.js';
+
+const SECRET = 'inlet-resume-e2e-secret-0123456789abcdef';
+const WINDOW = 4 * 1024 * 1024;
+const CHUNK = 512 * 1024;
+
+let root: string;
+let store: string;
+let uploadTmp: string;
+let files: string;
+let browser: Browser;
+let server: InletServer;
+let context: BrowserContext;
+let page: Page;
+let errors: PageErrors;
+
+/** The example page's boot script with phoenix's heartbeat every 500 ms (default 30 s), so a short outage drops the socket. */
+const FAST_HEARTBEAT = `<link rel="stylesheet" href="/app.css"><script type="module">import { connect } from "/inlet/inlet-client.js"; window.liveSocket = connect({ heartbeatIntervalMs: 500 });</script>`;
+
+const serverOptions = () => ({ storeRoot: store, uploadTmpDir: uploadTmp, secret: SECRET }) as never;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'inlet-e2e-resume-'));
+  store = join(root, 'store');
+  uploadTmp = join(root, 'tmp');
+  files = join(root, 'src');
+  await mkdir(files);
+  browser = await launchBrowser();
+  server = await startExample(serverOptions());
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  context = await browser.newContext();
+  page = await context.newPage();
+  errors = collectPageErrors(page);
+  await rm(store, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  // The client logs the dropped socket and the pushes it could not send while it was gone.
+  expect(errors.unexpected([/WebSocket/i, /ERR_INTERNET_DISCONNECTED/, /Failed to (push|load)/i, /net::/])).toEqual([]);
+  await context.close();
+});
+
+const stored = () => shasIn(join(store, 'files'));
+/** Bytes the server holds of unfinished resumable uploads. */
+async function storedSoFar(): Promise<number> {
+  const dir = join(uploadTmp, 'sessions');
+  let n = 0;
+  for (const f of await readdir(dir).catch(() => [] as string[])) if (f.endsWith('.part')) n += (await stat(join(dir, f))).size;
+  return n;
+}
+const sessionsLeft = async () => (await readdir(join(uploadTmp, 'sessions')).catch(() => [] as string[])).length;
+
+/** Reads `[kind, join_ref len, ref len, topic len, event len, …]` of a client binary push. */
+function binaryPush(b: Buffer): { event: string; bytes: number } {
+  const [jl = 0, rl = 0, tl = 0, el = 0] = [b[1], b[2], b[3], b[4]];
+  const at = 5 + jl + rl + tl;
+  const event = b.toString('utf8', at, at + el);
+  return { event, bytes: b.length - (at + el) - 16 };
+}
+
+/** What the page sent: chunk data bytes, when, and the offsets of the lvu joins the server answered. */
+interface Wire {
+  sent: number;
+  chunks: number;
+  /** When each chunk frame left the page (ms, Date.now()). */
+  times: number[];
+  joins: { offset: number; resumed: boolean; claim?: string }[];
+  sockets: number;
+}
+
+function lvuJoinReply(message: string): { offset: number; resumed: boolean; claim?: string } | undefined {
+  if (!message.includes('"phx_reply"') || !message.includes('"lvu:')) return undefined;
+  const f = JSON.parse(message) as [unknown, unknown, string, string, { status: string; response: { offset?: number; resumed?: boolean; claim?: string } }];
+  if (!f[2].startsWith('lvu:') || typeof f[4].response.offset !== 'number' || f[4].response.resumed === undefined) return undefined;
+  return { offset: f[4].response.offset, resumed: f[4].response.resumed === true, ...(f[4].response.claim ? { claim: f[4].response.claim } : {}) };
+}
+
+function count(wire: Wire, message: string | Buffer): void {
+  if (typeof message === 'string') return;
+  const push = binaryPush(Buffer.from(message));
+  if (push.event !== 'inlet_chunk') return;
+  wire.sent += push.bytes;
+  wire.chunks++;
+  wire.times.push(Date.now());
+}
+
+/** Watches the page's sockets as they are (network emulation applies): chunk bytes sent, lvu join replies. */
+function watchSockets(p: Page): Wire {
+  const wire: Wire = { sent: 0, chunks: 0, times: [], joins: [], sockets: 0 };
+  p.on('websocket', (ws) => {
+    wire.sockets++;
+    ws.on('framesent', ({ payload }) => count(wire, payload));
+    ws.on('framereceived', ({ payload }) => {
+      const join = typeof payload === 'string' ? lvuJoinReply(payload) : undefined;
+      if (join) wire.joins.push(join);
+    });
+  });
+  return wire;
+}
+
+/**
+ * Routes the page's sockets through the test and drops the socket from the
+ * server's side after `dropAfter` chunks (routed sockets bypass network
+ * emulation, so only this test routes).
+ */
+async function dropSocketAfter(p: Page, dropAfter: number): Promise<Wire> {
+  const wire: Wire = { sent: 0, chunks: 0, times: [], joins: [], sockets: 0 };
+  let dropped = false;
+  await p.routeWebSocket(/\/live\/websocket/, (ws) => {
+    wire.sockets++;
+    const upstream = ws.connectToServer();
+    ws.onMessage((message) => {
+      upstream.send(message);
+      count(wire, message);
+      if (!dropped && wire.chunks === dropAfter) {
+        dropped = true;
+        upstream.close(); // the server's side of the socket goes away mid-upload
+        ws.close({ code: 1001, reason: 'going away' });
+      }
+    });
+    upstream.onMessage((message) => {
+      const join = typeof message === 'string' ? lvuJoinReply(message) : undefined;
+      if (join) wire.joins.push(join);
+      ws.send(message);
+    });
+  });
+  return wire;
+}
+
+async function startUpload(p: Page, path: string, base = server.url): Promise<void> {
+  await gotoLive(p, `${base}/uploads/large`);
+  await p.setInputFiles('input[type=file]', path);
+  await p.waitForSelector('.entry');
+  await p.click('#save');
+}
+
+const saved = (p: Page) => p.waitForSelector('#saved li', { timeout: 120_000 });
+
+/**
+ * Takes the page's network away (or gives it back) with CDP's
+ * Network.emulateNetworkConditions, which applies to WebSocket frames too
+ * (the tests check that nothing reaches the server meanwhile). The CDP
+ * session stays open: its emulation ends with it.
+ */
+const cdpSessions = new WeakMap<Page, CDPSession>();
+async function setOffline(p: Page, offline: boolean): Promise<void> {
+  let cdp = cdpSessions.get(p);
+  if (!cdp) {
+    cdp = await p.context().newCDPSession(p);
+    cdpSessions.set(p, cdp);
+    await cdp.send('Network.enable');
+  }
+  await cdp.send('Network.emulateNetworkConditions', { offline, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+}
+
+describe('resumable uploads', () => {
+  it('a socket the server closes mid-upload: the upload continues from the server offset, at most one window sent again', async () => {
+    const size = 40 * 1024 * 1024 + 333;
+    const f = await makeRandomFile(files, 'dropped.bin', size);
+    const wire = await dropSocketAfter(page, 30);
+    await startUpload(page, f.path);
+    await saved(page);
+    expect(wire.joins.map((j) => j.resumed)).toEqual([false, true]);
+    const resumedAt = wire.joins[1]!.offset;
+    expect(resumedAt).toBeGreaterThan(0);
+    expect(resumedAt % CHUNK).toBe(0);
+    // Bytes sent twice: those in flight when the socket went (at most one window).
+    const again = wire.sent - size;
+    expect(again).toBeGreaterThanOrEqual(0);
+    expect(again).toBeLessThanOrEqual(WINDOW);
+    expect(await page.getAttribute('#saved li', 'data-verified')).toBe('true');
+    expect(await stored()).toEqual({ 'dropped.bin': f.sha });
+    expect(await page.locator('#saved li').count()).toBe(1);
+    expect(await sessionsLeft()).toBe(0);
+  }, 120_000);
+
+  it('3 s offline (CDP) mid-upload: the socket stalls (nothing reaches the server) and the upload continues on it, nothing sent twice', async () => {
+    const size = 48 * 1024 * 1024;
+    const f = await makeRandomFile(files, 'offline.bin', size);
+    const wire = watchSockets(page);
+    await startUpload(page, f.path);
+    await page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 10, undefined, { timeout: 60_000 });
+    await setOffline(page, true);
+    await page.waitForTimeout(1000); // what was already on its way arrives
+    const during = await storedSoFar();
+    await page.waitForTimeout(2000);
+    // The emulation really applies to the socket: nothing reached the server for 2 s.
+    expect(await storedSoFar()).toBe(during);
+    expect(during).toBeLessThan(size);
+    await setOffline(page, false);
+    await saved(page);
+    expect(wire.sockets).toBe(1);
+    expect(wire.sent).toBe(size);
+    expect(await stored()).toEqual({ 'offline.bin': f.sha });
+  }, 120_000);
+
+  it('3 s offline with a 500 ms heartbeat: the client drops the socket, reconnects, and the upload resumes from the server offset', async () => {
+    const fast = await startExample({ ...(serverOptions() as object), scripts: FAST_HEARTBEAT } as never);
+    try {
+      const size = 48 * 1024 * 1024;
+      const f = await makeRandomFile(files, 'offline-drop.bin', size);
+      const wire = watchSockets(page);
+      await startUpload(page, f.path, fast.url);
+      await page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 10, undefined, { timeout: 60_000 });
+      await setOffline(page, true);
+      await page.waitForTimeout(3000);
+      await setOffline(page, false);
+      await saved(page);
+      expect(wire.sockets).toBeGreaterThan(1);
+      expect(wire.joins.map((j) => j.resumed)).toEqual([false, true]);
+      expect(wire.joins[1]!.offset).toBeGreaterThan(0);
+      expect(wire.sent - size).toBeLessThanOrEqual(WINDOW);
+      expect(await page.getAttribute('#saved li', 'data-verified')).toBe('true');
+      expect(await stored()).toEqual({ 'offline-drop.bin': f.sha });
+    } finally {
+      await fast.close();
+    }
+  }, 120_000);
+
+  it('a reload mid-upload, then the same file selected again: only the remaining bytes are sent (± one window)', async () => {
+    const size = 40 * 1024 * 1024 + 5;
+    const f = await makeRandomFile(files, 'reloaded.bin', size);
+    const before = watchSockets(page);
+    await startUpload(page, f.path);
+    await page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 30, undefined, { timeout: 60_000 });
+    await page.reload();
+    await page.waitForSelector(MAIN_CONNECTED);
+    const sentBefore = before.sent;
+    await startUpload(page, f.path);
+    await saved(page);
+    const resumed = before.joins.at(-1)!;
+    expect(resumed.resumed).toBe(true);
+    expect(resumed.offset).toBeGreaterThan(0.2 * size);
+    const sentAfter = before.sent - sentBefore;
+    expect(Math.abs(sentAfter - (size - resumed.offset))).toBeLessThanOrEqual(WINDOW);
+    expect(await page.getAttribute('#saved li', 'data-verified')).toBe('true');
+    expect(await stored()).toEqual({ 'reloaded.bin': f.sha });
+  }, 120_000);
+
+  it('a server restart with the same upload folder mid-upload: the page reconnects and the upload continues', async () => {
+    const port = Number(new URL(server.url).port);
+    const f = await makeRandomFile(files, 'restart.bin', 40 * 1024 * 1024);
+    const wire = watchSockets(page);
+    await startUpload(page, f.path);
+    await page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 20, undefined, { timeout: 60_000 });
+    await server.close();
+    server = await startExample(serverOptions(), port);
+    await saved(page);
+    expect(wire.joins.map((j) => j.resumed)).toEqual([false, true]);
+    expect(wire.joins[1]!.offset).toBeGreaterThan(0);
+    expect(wire.sent - 40 * 1024 * 1024).toBeLessThanOrEqual(WINDOW);
+    expect(await page.getAttribute('#saved li', 'data-verified')).toBe('true');
+    expect(await stored()).toEqual({ 'restart.bin': f.sha });
+  }, 120_000);
+
+  it('a claim from another browser session is refused: it uploads from 0, and the owner still resumes', async () => {
+    const size = 24 * 1024 * 1024;
+    const f = await makeRandomFile(files, 'owned.bin', size);
+    const ownerWire = watchSockets(page);
+    await startUpload(page, f.path);
+    await page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 30, undefined, { timeout: 60_000 });
+    const rid = (await page.evaluate(`Object.keys(sessionStorage).filter((k) => k.startsWith('inlet:rid:')).map((k) => [k, sessionStorage.getItem(k)])`)) as [string, string][];
+    expect(rid.length).toBe(1);
+    await page.goto('about:blank'); // the owner leaves mid-upload: its session is parked
+
+    // Another browser session, holding the owner's resume id (as if it leaked), selects the same file.
+    const other = await browser.newContext();
+    try {
+      const thief = await other.newPage();
+      await thief.goto(`${server.url}/uploads/large`);
+      await thief.evaluate(`sessionStorage.setItem(${JSON.stringify(rid[0]![0])}, ${JSON.stringify(rid[0]![1])})`);
+      const thiefWire = watchSockets(thief);
+      await startUpload(thief, f.path);
+      await saved(thief);
+      expect(thiefWire.joins).toEqual([{ offset: 0, resumed: false, claim: 'refused' }]);
+      expect(thiefWire.sent).toBe(size);
+    } finally {
+      await other.close();
+    }
+    await rm(join(store, 'files'), { recursive: true, force: true });
+    // The owner comes back to the same file: its session was left untouched.
+    const sentBefore = ownerWire.sent;
+    await startUpload(page, f.path);
+    await saved(page);
+    const back = ownerWire.joins.at(-1)!;
+    expect(back.resumed).toBe(true);
+    expect(back.offset).toBeGreaterThan(0);
+    expect(ownerWire.sent - sentBefore).toBeLessThanOrEqual(size - back.offset + WINDOW);
+    expect(await stored()).toEqual({ 'owned.bin': f.sha });
+  }, 120_000);
+});

@@ -12,6 +12,7 @@ import { RowsStream } from './views/rows-stream.js';
 import { JsCommands } from './views/js.js';
 import { Hooks } from './views/hooks.js';
 import { FormRecovery } from './views/forms.js';
+import { ComponentTabs, ComponentTree, ComponentUpdates, ComponentUploads } from './views/components-more.js';
 import { FormDetails, FormDynamic, formEcho, FormSelect, FormStream } from './views/forms-more.js';
 import { createGallery, createLargeFiles } from './views/uploads.js';
 import { createChunked, createDirectS3 } from './views/external.js';
@@ -56,6 +57,10 @@ export const routes = {
   '/forms/dynamic': FormDynamic,
   '/forms/stream': FormStream,
   '/forms/details': FormDetails,
+  '/components/updates': ComponentUpdates,
+  '/components/tree': ComponentTree,
+  '/components/tabs/:tab': ComponentTabs,
+  '/components/uploads': ComponentUploads,
 };
 
 const styles = '<link rel="stylesheet" href="/app.css">';

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   INLET_ERR_ROUTE_INVALID: 'A route pattern is invalid.',
   INLET_ERR_RENDER_VALUE: 'A template interpolated a value that cannot be rendered.',
   INLET_ERR_RENDER_COMPONENT: 'A component rendered something other than a template with one root element.',
+  INLET_ERR_COMPONENT_DUPLICATE_ID: 'The same component (definition and id) was placed twice in one render.',
   INLET_ERR_VIEW_INVALID: 'A view definition is invalid.',
   INLET_ERR_UPLOAD_NOT_ALLOWED: 'No upload with that name has been allowed on this view.',
   INLET_ERR_UPLOAD_ACTIVE_ENTRIES: 'An upload with that name still has active entries.',

@@ -1,135 +1,33 @@
 /**
- * Stateful components of one view: cids, mounting, props updates, rendering
- * and destruction. Cids come from an increasing counter and are never reused.
+ * Stateful components of one view: cids, mounting, props updates
+ * (`update`/`updateMany`, from renders and `sendUpdate`), rendering and
+ * destruction. Cids come from an increasing counter and are never reused.
  */
 import { InletError } from '../errors.js';
 import type { WireObject, WireValue } from '../render/keys.js';
 import type { Colocated } from '../render/colocated.js';
-import type { PushEventOptions } from './socket.js';
-import { StreamSet, type StreamConfig, type StreamInsertOptions, type StreamOptions } from '../render/stream.js';
 import { releaseStreamEntries, renderTemplate, type ChildViewMarker, type Dyn, type RenderContext, type RList, type RNode } from '../render/tree.js';
 import { diff, toWire } from '../render/wire.js';
-import type { ComponentPlacement, ComponentSocket, LiveComponent, LiveEvent } from './view.js';
+import { ComponentSocketImpl, type ComponentParent } from './component-socket.js';
+import type { ComponentPlacement, ComponentRenderMeta, LiveComponent, LiveEvent, UpdateTarget } from './view.js';
+
+export { ComponentSocketImpl, type ComponentParent, type ComponentViewApi, type ComponentScoped } from './component-socket.js';
 
 interface ComponentState {
   readonly cid: number;
   readonly key: string;
   readonly definition: LiveComponent<object, object>;
   readonly socket: ComponentSocketImpl;
-  mounted: boolean;
-  /** The tree last sent to the client. */
+  /** The tree last sent to the client (none: the next render is sent whole). */
   sent?: RNode;
+  /** The props the parent placed it with last. */
+  props?: Record<string, unknown>;
 }
 
-class ComponentSocketImpl implements ComponentSocket<Record<string, unknown>> {
-  readonly assigns: Record<string, unknown> & { streams: Record<string, never> };
-  readonly streams: StreamSet;
-  dirty = true;
-
-  constructor(
-    readonly id: string,
-    readonly cid: number,
-    private readonly parent: ComponentParent,
-  ) {
-    this.streams = new StreamSet(`${cid}-`);
-    this.assigns = { streams: this.streams.view() as Record<string, never> };
-  }
-
-  assign(values: Partial<Record<string, unknown>>): void {
-    for (const key of Object.keys(values)) {
-      if (key === 'streams') throw new InletError('INLET_ERR_STREAM_ASSIGN', 'Change streams with stream(), streamInsert() and streamDelete().');
-      const value = values[key];
-      if (this.assigns[key] === value && (typeof value !== 'object' || value === null)) continue;
-      this.assigns[key] = value;
-      this.dirty = true;
-    }
-  }
-
-  stream(name: string, items: Iterable<unknown>, options?: StreamOptions): void {
-    this.streams.stream(name, items, options);
-    this.dirty = true;
-  }
-
-  streamConfigure(name: string, config: StreamConfig): void {
-    this.streams.configure(name, config);
-  }
-
-  streamInsert(name: string, item: unknown, options?: StreamInsertOptions): void {
-    this.streams.get(name).insert(item, options);
-    this.dirty = true;
-  }
-
-  streamDelete(name: string, item: unknown): void {
-    const stream = this.streams.get(name);
-    stream.deleteByDomId(stream.domId(item));
-    this.dirty = true;
-  }
-
-  streamDeleteByDomId(name: string, domId: string): void {
-    this.streams.get(name).deleteByDomId(domId);
-    this.dirty = true;
-  }
-
-  get connected(): boolean {
-    return this.parent.connected ?? false;
-  }
-
-  pushEvent(event: string, payload: Record<string, unknown> = {}, options: PushEventOptions = {}): void {
-    this.parent.pushEvent(event, payload, options);
-  }
-
-  reply(payload: Record<string, unknown>): void {
-    this.parent.reply?.(payload);
-  }
-
-  sendParent(info: unknown): void {
-    this.parent.sendInfo(info);
-  }
-
-  pushPatch(to: string, options?: { replace?: boolean }): void {
-    this.parent.view?.pushPatch(to, options);
-  }
-
-  pushNavigate(to: string, options?: { replace?: boolean }): void {
-    this.parent.view?.pushNavigate(to, options);
-  }
-
-  redirect(to: string): void {
-    this.parent.view?.redirect(to);
-  }
-
-  putFlash(key: string, message: string): void {
-    this.parent.view?.putFlash(key, message);
-  }
-
-  clearFlash(key?: string): void {
-    this.parent.view?.clearFlash(key);
-  }
-}
-
-/** What a component may ask of its view's socket (navigation and flash belong to the view). */
-export interface ComponentViewApi {
-  pushPatch(to: string, options?: { replace?: boolean }): void;
-  pushNavigate(to: string, options?: { replace?: boolean }): void;
-  redirect(to: string): void;
-  putFlash(key: string, message: string): void;
-  clearFlash(key?: string): void;
-}
-
-/** What components need from their view. */
-export interface ComponentParent {
-  pushEvent(event: string, payload: Record<string, unknown>, options?: PushEventOptions): void;
-  sendInfo(info: unknown): void;
-  /** Replies to the hook push that reached a component's handleEvent. */
-  reply?(payload: Record<string, unknown>): void;
-  /** A colocated hook or script was rendered or declared by a component. */
-  hook?(item: Colocated): void;
-  /** Whether the view is connected (false in the HTTP render). */
-  readonly connected?: boolean;
-  /** The view's socket, for navigation and flash asked for by components. */
-  readonly view?: ComponentViewApi;
-  /** Renders a child live view placed by the view or one of its components. */
-  child?(marker: ChildViewMarker): Dyn;
+/** Props waiting for their component's `update`/`updateMany`. */
+interface PendingUpdate {
+  readonly state: ComponentState;
+  readonly props: Record<string, unknown>;
 }
 
 const definitionIds = new WeakMap<object, number>();
@@ -151,6 +49,7 @@ export class Components {
   readonly #parent: ComponentParent;
   #nextCid = 1;
   #pendingMounts: Promise<void>[] = [];
+  #pendingUpdates: PendingUpdate[] = [];
   /** Stream lists rendered since the last {@link releaseStreams}. */
   #streamLists: RList[] = [];
 
@@ -162,9 +61,14 @@ export class Components {
     return this.#byCid.size;
   }
 
-  /** The render context that resolves component placements to cids (and records stream lists in `streams`). */
+  /**
+   * The render context that resolves component placements to cids (and
+   * records stream lists in `streams`). One context is one render: placing
+   * the same component twice in it is an error.
+   */
   context(streams?: RList[]): RenderContext {
-    const component = (marker: object): number => this.#place(marker as ComponentPlacement);
+    const placed = new Set<string>();
+    const component = (marker: object): number => this.#place(marker as ComponentPlacement, placed);
     const parent = this.#parent;
     const hook = parent.hook ? (item: Colocated) => parent.hook?.(item) : undefined;
     const child = parent.child ? (marker: ChildViewMarker) => (parent.child as (m: ChildViewMarker) => Dyn)(marker) : undefined;
@@ -182,45 +86,74 @@ export class Components {
     this.#streamLists = [];
   }
 
-  #place(placement: ComponentPlacement): number {
+  #place(placement: ComponentPlacement, placed: Set<string>): number {
     const key = definitionKey(placement.definition, placement.id);
+    if (placed.has(key)) {
+      throw new InletError('INLET_ERR_COMPONENT_DUPLICATE_ID', `"${placement.id}" is placed twice in one render; give each component its own id.`);
+    }
+    placed.add(key);
     let state = this.#byKey.get(key);
+    const props = { ...placement.props, id: placement.id };
+    let fresh = false;
     if (!state) {
+      fresh = true;
       const cid = this.#nextCid++;
-      state = {
-        cid,
-        key,
-        definition: placement.definition,
-        socket: new ComponentSocketImpl(placement.id, cid, this.#parent),
-        mounted: false,
-      };
+      state = { cid, key, definition: placement.definition, socket: new ComponentSocketImpl(placement.id, cid, this.#parent) };
       this.#byKey.set(key, state);
       this.#byCid.set(cid, state);
       for (const item of placement.definition.hooks ?? []) this.#parent.hook?.(item);
       const result = state.definition.mount?.(state.socket);
       if (result instanceof Promise) this.#pendingMounts.push(result);
-      state.mounted = true;
+    } else if (this.#dying.delete(state.cid)) {
+      // Used again between cids_will_destroy and cids_destroyed: revived, and
+      // rendered whole so every component inside it is placed (and revived) too.
+      state.sent = undefined;
+      state.socket.dirty = true;
+      fresh = true;
     }
-    this.#dying.delete(state.cid);
-    const props = { ...placement.props, id: placement.id };
-    if (state.definition.update) state.definition.update(props, state.socket);
-    else state.socket.assign(props);
+    // As with Phoenix's change tracking, update runs only when the parent places the component with changed props.
+    if (fresh || !state.props || !sameProps(state.props, props)) {
+      state.props = props;
+      this.#pendingUpdates.push({ state, props });
+    }
     return state.cid;
   }
 
-  /** Awaits async component mounts started by the last render. */
+  /** Runs `update`/`updateMany` for the components placed since the last call, grouped by definition. */
+  #flushUpdates(): void {
+    while (this.#pendingUpdates.length > 0) {
+      const pending = this.#pendingUpdates;
+      this.#pendingUpdates = [];
+      const byDefinition = new Map<LiveComponent<object, object>, PendingUpdate[]>();
+      for (const p of pending) {
+        const list = byDefinition.get(p.state.definition);
+        if (list) list.push(p);
+        else byDefinition.set(p.state.definition, [p]);
+      }
+      for (const [definition, list] of byDefinition) applyUpdates(definition, list);
+    }
+  }
+
+  /** Awaits async component mounts started by the last render, then runs the placed components' updates. */
   async settle(): Promise<void> {
     while (this.#pendingMounts.length > 0) {
       const pending = this.#pendingMounts;
       this.#pendingMounts = [];
       await Promise.all(pending);
     }
+    this.#flushUpdates();
   }
 
   /** Whether any component needs rendering. */
   get dirty(): boolean {
     for (const state of this.#byCid.values()) if (state.socket.dirty) return true;
     return false;
+  }
+
+  /** Marks a component for rendering (its extension state changed, e.g. its uploads). */
+  markDirty(cid: number): void {
+    const state = this.#byCid.get(cid);
+    if (state) state.socket.dirty = true;
   }
 
   /**
@@ -230,6 +163,7 @@ export class Components {
   render(full: boolean): WireObject | undefined {
     let out: WireObject | undefined;
     const ctx = this.context(this.#streamLists);
+    this.#flushUpdates();
     // What the client holds for each component rendered in this call: a component rendered
     // again in a later pass is diffed against it, so no pass's changes are lost.
     const base = new Map<ComponentState, RNode | undefined>();
@@ -240,7 +174,8 @@ export class Components {
       for (const state of dirty) {
         state.socket.dirty = false;
         if (!base.has(state)) base.set(state, state.sent);
-        const template = state.definition.render(state.socket.assigns, { myself: state.cid });
+        const meta: ComponentRenderMeta = { uploads: {}, ...this.#parent.componentMeta?.(state.cid), myself: state.cid };
+        const template = state.definition.render(state.socket.assigns, meta);
         const node = renderTemplate(template, ctx, true);
         if (!startsWithElement(node)) {
           throw new InletError('INLET_ERR_RENDER_COMPONENT', `Component "${state.socket.id}" (cid ${state.cid}).`);
@@ -251,6 +186,7 @@ export class Components {
         if (d !== undefined) (out ??= {})[state.cid] = d;
         else if (out) delete out[state.cid];
       }
+      this.#flushUpdates();
     }
     // Streams are forgotten once every pass has rendered them (a component may pass its
     // stream to another it places).
@@ -268,6 +204,19 @@ export class Components {
     const state = this.#byCid.get(cid);
     if (!state) return false;
     await state.definition.handleEvent?.(event, state.socket);
+    return true;
+  }
+
+  /**
+   * Applies a `sendUpdate`: the component's `update`/`updateMany` with
+   * `assigns`. False when no such component exists (any more).
+   */
+  update(target: UpdateTarget, assigns: Record<string, unknown>): boolean {
+    let state: ComponentState | undefined;
+    if (typeof target === 'number') state = this.#byCid.get(target);
+    else if (typeof assigns.id === 'string' || typeof assigns.id === 'number') state = this.#byKey.get(definitionKey(target, String(assigns.id)));
+    if (!state) return false;
+    applyUpdates(state.definition, [{ state, props: { ...assigns } }]);
     return true;
   }
 
@@ -296,8 +245,26 @@ export class Components {
   }
 }
 
+function applyUpdates(definition: LiveComponent<object, object>, list: readonly PendingUpdate[]): void {
+  if (definition.updateMany) {
+    definition.updateMany(list.map((p) => [p.props, p.state.socket] as const));
+    return;
+  }
+  for (const { state, props } of list) {
+    if (definition.update) definition.update(props, state.socket);
+    else state.socket.assign(props);
+  }
+}
+
+/** Same keys, and each value the same (`===`, as assigns compare). */
+function sameProps(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  const keys = Object.keys(b);
+  if (Object.keys(a).length !== keys.length) return false;
+  for (const key of keys) if (!Object.hasOwn(a, key) || a[key] !== b[key]) return false;
+  return true;
+}
+
 function startsWithElement(node: RNode): boolean {
   const first = node.statics[0] ?? '';
   return /^\s*<[a-zA-Z]/.test(first);
 }
-

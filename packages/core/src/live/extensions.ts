@@ -40,6 +40,8 @@ export interface ExtensionHost {
   readonly connectParams?: Readonly<Record<string, string>>;
   /** Runs `fn` in the view's queue, then renders and pushes what changed. */
   update(fn: () => Promise<void> | void): Promise<void>;
+  /** Marks a component of the view for rendering (state the extension keeps for it changed). */
+  touchComponent?(cid: number): void;
 }
 
 /** One extension's state inside one view instance. */
@@ -50,6 +52,10 @@ export interface ExtensionInstance {
   readonly events?: Readonly<Record<string, (payload: Record<string, unknown>) => Promise<Record<string, unknown>>>>;
   /** Entries added to the second argument of `render`. */
   renderMeta?(): Record<string, unknown>;
+  /** Entries added to the second argument of component `cid`'s `render`. */
+  componentMeta?(cid: number): Record<string, unknown>;
+  /** Component `cid` was removed from the page: release what it held. Runs in the view's queue. */
+  componentDestroyed?(cid: number): Promise<void>;
   /** True when the extension's state changed since the last call (the view then re-renders). */
   touched?(): boolean;
   /** The view ended: release everything. Runs in the view's queue, after the callback under way. */

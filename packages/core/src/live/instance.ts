@@ -15,7 +15,7 @@ import type { PubSub, Unsubscribe } from './pubsub.js';
 import type { OnMount, Router } from './router.js';
 import { LiveViewSocket, type Effects, type Navigation } from './socket.js';
 import type { Signer } from './tokens.js';
-import type { LiveEvent, LiveView, RenderMeta, Session } from './view.js';
+import type { LiveEvent, LiveView, RenderMeta, Session, UpdateTarget } from './view.js';
 
 /** What a view needs to render child views (the app provides it). */
 export interface ChildServices {
@@ -113,6 +113,7 @@ export class ViewInstance {
       sendInfo: (info, delayMs) => this.#sendInfo(info, delayMs),
       ...(options.joinParams ? { connectParams: options.joinParams } : {}),
       ...(options.sendParent ? { sendParent: options.sendParent } : {}),
+      sendUpdate: (target, assigns, delayMs) => this.#sendUpdate(target, assigns, delayMs),
     });
     const services = options.children;
     if (services) {
@@ -138,6 +139,13 @@ export class ViewInstance {
         if (!this.#children) throw new InletError('INLET_ERR_VIEW_CHILD', 'this view cannot render child views.');
         return this.#children.place(marker);
       },
+      sendUpdate: (target, assigns, delayMs) => this.#sendUpdate(target, assigns, delayMs),
+      extension: (name) => this.#extensions.get(name),
+      componentMeta: (cid) => {
+        let meta: Record<string, unknown> = {};
+        for (const ext of this.#extensions.values()) if (ext.componentMeta) meta = { ...meta, ...ext.componentMeta(cid) };
+        return meta;
+      },
     });
     const host = {
       id: options.id,
@@ -146,6 +154,7 @@ export class ViewInstance {
       app: options.app,
       connectParams: options.connectParams ?? {},
       update: (fn: () => Promise<void> | void) => this.update(fn),
+      touchComponent: (cid: number) => this.components.markDirty(cid),
     };
     for (const extension of options.extensions ?? []) this.#extensions.set(extension.name, extension.create(host));
   }
@@ -412,7 +421,8 @@ export class ViewInstance {
       this.socket.clearFlash(key);
       return this.finish();
     }
-    if (typeof payload.cid === 'number' && this.components.has(payload.cid)) {
+    if (typeof payload.cid === 'number') {
+      // A component the client still shows but the server removed (a race with destroy): nothing to do.
       await this.components.handleEvent(payload.cid, event);
       return this.finish(this.#extensionsTouched());
     }
@@ -510,6 +520,29 @@ export class ViewInstance {
   /** Waits until every subscription asked for so far is live (Redis confirms a SUBSCRIBE in a round trip). */
   async #subscriptionsLive(): Promise<void> {
     if (this.#pendingSubscriptions.size > 0) await Promise.all(this.#pendingSubscriptions);
+  }
+
+  #sendUpdate(target: UpdateTarget, assigns: Record<string, unknown>, delayMs?: number): void {
+    if (!this.#options.connected || this.#stopped) return;
+    const apply = (): void => void this.update(() => void this.components.update(target, assigns));
+    if (delayMs === undefined || delayMs <= 0) {
+      queueMicrotask(apply);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      apply();
+    }, delayMs);
+    this.#timers.add(timer);
+  }
+
+  /** The client removed these components: extensions release what the components held (their uploads). */
+  componentsDestroyed(cids: readonly number[]): void {
+    if (cids.length === 0) return;
+    for (const ext of this.#extensions.values()) {
+      const release = ext.componentDestroyed?.bind(ext);
+      if (release) void this.update(async () => { for (const cid of cids) await release(cid); });
+    }
   }
 
   #sendInfo(info: unknown, delayMs?: number): void {

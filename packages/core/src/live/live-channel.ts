@@ -291,8 +291,11 @@ export class LiveChannel implements Channel {
       case 'cids_will_destroy':
         instance.components.willDestroy(numbers(payload.cids));
         return ok();
-      case 'cids_destroyed':
-        return ok({ cids: instance.components.destroyed(numbers(payload.cids)) });
+      case 'cids_destroyed': {
+        const cids = instance.components.destroyed(numbers(payload.cids));
+        instance.componentsDestroyed(cids);
+        return ok({ cids });
+      }
       default: {
         const handled = await instance.run(() => instance.handleExtensionEvent(event, payload));
         if (!handled) return error({ reason: 'unknown_event', event: event.slice(0, 100) });

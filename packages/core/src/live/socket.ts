@@ -6,6 +6,7 @@
 import { InletError } from '../errors.js';
 import { StreamSet, type LiveStream, type StreamConfig, type StreamInsertOptions, type StreamOptions } from '../render/stream.js';
 import type { UploadApi, UploadConfigOptions } from '../uploads/socket-api.js';
+import type { SendUpdate, SendUpdateAfter, UpdateTarget } from './view.js';
 
 /** The name the uploads extension registers under (see `live/extensions.ts`). */
 export const UPLOADS_EXTENSION = 'uploads';
@@ -65,6 +66,8 @@ export interface SocketHost {
   unsubscribe(topic: string): void;
   broadcast(topic: string, message: unknown): void;
   sendInfo(info: unknown, delayMs?: number): void;
+  /** Queues a component update (see {@link LiveViewSocket.sendUpdate}). */
+  sendUpdate?(target: UpdateTarget, assigns: Record<string, unknown>, delayMs?: number): void;
   /** The view's state of the extension registered as `name`. */
   extension(name: string): unknown;
   /** The join's `params` (absent in the HTTP render). */
@@ -298,6 +301,30 @@ export class LiveViewSocket<A extends object = Record<string, unknown>, U extend
   sendInfo(info: unknown, delayMs?: number): void {
     this.#host.sendInfo(info, delayMs);
   }
+
+  /**
+   * Updates a component of this view: its `updateMany` or `update` runs with
+   * `assigns` (without `update`, they are merged into its assigns), then it
+   * renders. Address it by definition with its `id` in the assigns, or by
+   * cid. Runs after the current callback, and its render goes out as its own
+   * diff. A component that is not there is skipped. Phoenix's `send_update`.
+   *
+   * @example
+   * socket.sendUpdate(Cart, { id: 'cart', status: 'cancelled' })
+   */
+  sendUpdate: SendUpdate = (target: UpdateTarget, assigns: Record<string, unknown>): void => {
+    this.#host.sendUpdate?.(target, assigns);
+  };
+
+  /**
+   * {@link sendUpdate} after `delayMs` (Phoenix's `send_update_after`); timers end with the view.
+   *
+   * @example
+   * socket.sendUpdateAfter(Toast, { id: 'toast', visible: false }, 3000)
+   */
+  sendUpdateAfter: SendUpdateAfter = (target: UpdateTarget, assigns: Record<string, unknown>, delayMs: number): void => {
+    this.#host.sendUpdate?.(target, assigns, delayMs);
+  };
 
   // ---- uploads (the uploads extension; see uploads/socket-api.ts) ----
 

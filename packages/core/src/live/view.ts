@@ -4,7 +4,7 @@
 import { InletError } from '../errors.js';
 import type { ComponentMarker } from '../render/tree.js';
 import type { Template } from '../render/template.js';
-import type { UploadConfigView } from '../uploads/socket-api.js';
+import type { UploadApi, UploadConfigView } from '../uploads/socket-api.js';
 import type { Params } from './params.js';
 import type { Container } from './router.js';
 import type { Colocated } from '../render/colocated.js';
@@ -162,20 +162,74 @@ export interface ComponentSocket<A extends object = Record<string, unknown>> {
   clearFlash(key?: string): void;
   /** Replies to the hook `pushEvent`/`pushEventTo` that triggered this `handleEvent`. */
   reply(payload: Record<string, unknown>): void;
+  /** As the view socket's {@link LiveViewSocket.sendUpdate}: updates another component (or this one, by `myself`). */
+  sendUpdate: SendUpdate;
+  /** {@link sendUpdate} after `delayMs`. */
+  sendUpdateAfter: SendUpdateAfter;
+  /** Allows uploads under `name`, owned by this component: its form (with `phx-target` this component) reports the files here, and `render` finds the config in `meta.uploads`. */
+  allowUpload: UploadApi<string, ComponentSocket<A>>['allowUpload'];
+  disallowUpload: UploadApi['disallowUpload'];
+  cancelUpload: UploadApi['cancelUpload'];
+  consumeUploadedEntries: UploadApi['consumeUploadedEntries'];
+  consumeUploadedEntry: UploadApi['consumeUploadedEntry'];
+  uploadedEntries: UploadApi['uploadedEntries'];
+}
+
+/** A component to update: its definition (with `id` in the assigns) or its cid (`myself`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any component definition, whatever its assigns
+export type UpdateTarget = number | LiveComponent<any, any>;
+
+/**
+ * Calls a component's `updateMany` or `update` with `assigns` (without
+ * `update`, merges them into its assigns), then renders it; Phoenix's
+ * `send_update`. Runs after the current callback, as a separate diff. A
+ * component that is not (or no longer) there is skipped.
+ *
+ * @example
+ * socket.sendUpdate(Cart, { id: 'cart', status: 'cancelled' })
+ * socket.sendUpdate(myself, { loading: false })
+ */
+export interface SendUpdate {
+  <P extends object>(component: LiveComponent<object, P>, assigns: Partial<P> & { readonly id: string | number }): void;
+  (cid: number, assigns: Record<string, unknown>): void;
+}
+
+/** {@link SendUpdate} after `delayMs` (Phoenix's `send_update_after`); cancelled when the view ends. */
+export interface SendUpdateAfter {
+  <P extends object>(component: LiveComponent<object, P>, assigns: Partial<P> & { readonly id: string | number }, delayMs: number): void;
+  (cid: number, assigns: Record<string, unknown>, delayMs: number): void;
+}
+
+/** The second argument of a component's `render`. */
+export interface ComponentRenderMeta {
+  /** This component's cid: the value for `phx-target` (Phoenix's `@myself`). */
+  readonly myself: number;
+  /** The upload configs this component allowed, by name. */
+  readonly uploads: Readonly<Record<string, UploadConfigView>>;
 }
 
 /** A stateful component's callbacks. */
 export interface LiveComponentDefinition<A extends object = Record<string, unknown>, P extends object = Record<string, unknown>> {
   /** Runs once, when the component first appears. */
   mount?(socket: ComponentSocket<A>): void | Promise<void>;
-  /** Runs with the props each time the parent renders the component. Default: assign every prop. */
+  /**
+   * Runs with the props when the parent first places the component and each
+   * time it places it with changed props (a prop differs by `===`), and with
+   * the assigns of a `sendUpdate`. Default: assign every prop.
+   */
   update?(props: P, socket: ComponentSocket<A>): void;
+  /**
+   * Replaces `update`: called once per render with every instance of this
+   * component placed in it (in order), e.g. to load their data in one query.
+   * Phoenix's `update_many`.
+   */
+  updateMany?(updates: readonly (readonly [props: P, socket: ComponentSocket<A>])[]): void;
   /** Handles events sent with `phx-target` pointing at this component. */
   handleEvent?(event: LiveEvent, socket: ComponentSocket<A>): void | Promise<void>;
   /** Colocated hooks and scripts this component uses. */
   readonly hooks?: readonly Colocated[];
   /** Must return a template with exactly one root element. `meta.myself` is the value for `phx-target`. */
-  render(context: Readonly<A & { streams: StreamsOf<A> }>, meta: { readonly myself: number }): Template;
+  render(context: Readonly<A & { streams: StreamsOf<A> }>, meta: ComponentRenderMeta): Template;
 }
 
 export type LiveComponent<A extends object = Record<string, unknown>, P extends object = Record<string, unknown>> = LiveComponentDefinition<A, P> & {

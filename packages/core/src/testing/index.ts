@@ -289,11 +289,12 @@ export class LiveTestView {
     confRef: string,
     inputName: string,
     files: readonly TestFile[],
-    options: { changeEvent?: string; form?: string } = {},
+    options: { changeEvent?: string; form?: string; cid?: number } = {},
   ): Promise<{ preflight: Record<string, unknown>; entries: { ref: string; ok: boolean; reason?: string }[] }> {
     const described = this.describeFiles(inputName, files);
-    await this.change(options.changeEvent ?? 'validate', options.form ?? '', { target: inputName, uploads: { [confRef]: described } });
-    const pre = await this.push(this.topic, 'allow_upload', { ref: confRef, entries: described });
+    const cid = options.cid !== undefined ? { cid: options.cid } : {};
+    await this.change(options.changeEvent ?? 'validate', options.form ?? '', { target: inputName, uploads: { [confRef]: described }, ...cid });
+    const pre = await this.push(this.topic, 'allow_upload', { ref: confRef, entries: described, ...cid });
     this.applyReply(pre.response);
     const tokens = (pre.response.entries ?? {}) as Record<string, string>;
     const chunkSize = ((pre.response.config as Record<string, number> | undefined)?.chunk_size) ?? 64_000;
@@ -307,14 +308,14 @@ export class LiveTestView {
           results.push({ ref, ok: false, reason: 'not preflighted' });
           return;
         }
-        results.push(await this.sendEntry(confRef, ref, token, file.content, chunkSize));
+        results.push(await this.sendEntry(confRef, ref, token, file.content, chunkSize, options.cid));
       }),
     );
     return { preflight: pre.response, entries: results };
   }
 
   /** Joins `lvu:<ref>` with `token` and sends `content` in chunks, reporting progress like the official client. */
-  async sendEntry(confRef: string, ref: string, token: string, content: Buffer, chunkSize: number): Promise<{ ref: string; ok: boolean; reason?: string }> {
+  async sendEntry(confRef: string, ref: string, token: string, content: Buffer, chunkSize: number, cid?: number): Promise<{ ref: string; ok: boolean; reason?: string }> {
     const topic = `lvu:${ref}`;
     const joinRef = String(this.#ref);
     const join = await this.push(topic, 'phx_join', { token }, joinRef);
@@ -329,7 +330,7 @@ export class LiveTestView {
       const pct = Math.floor((offset / content.length) * 100);
       if (pct > sentPct) {
         sentPct = pct;
-        const p = await this.push(this.topic, 'progress', { event: null, ref: confRef, entry_ref: ref, progress: pct });
+        const p = await this.push(this.topic, 'progress', { event: null, ref: confRef, entry_ref: ref, progress: pct, ...(cid !== undefined ? { cid } : {}) });
         this.applyReply(p.response);
       }
     }

@@ -62,7 +62,7 @@ export async function presign(
   const chunked = chunkedOptions(external);
   if (chunked) return mintSession(host, state, entry, chunked, previous);
   try {
-    const meta = await external(snapshot(entry), host.socket);
+    const meta = await external(snapshot(entry), (state.socket ?? host.socket) as LiveViewSocket<object>);
     if (typeof meta !== 'object' || meta === null || typeof meta.uploader !== 'string' || meta.uploader.length === 0) {
       throw new InletError('INLET_ERR_UPLOAD_OPTION', 'external must return metadata with an "uploader" name.');
     }

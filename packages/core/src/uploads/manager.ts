@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { InletError } from '../errors.js';
 import type { ExtensionHost, ExtensionInstance } from '../live/extensions.js';
+import type { LiveViewSocket } from '../live/socket.js';
 import { ChannelSlots, type ChannelHandle, type ChunkLimits, type StoredEntry, type UploadTokenData } from './channels.js';
 import type { ReceiverLink } from './chunked.js';
 import { autoChunkSize, autoChunkTimeout, MAX_CHUNK_SIZE, type EntryState } from './config.js';
@@ -89,43 +90,93 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   // ---------------------------------------------------------------- public API
 
   allowUpload(name: string, options: UploadConfigOptions = {}): void {
-    this.#state.allow(name, options);
-    this.#touched = true;
+    this.#allow(name, options, undefined, undefined);
   }
 
   disallowUpload(name: string): void {
-    this.#state.disallow(name);
-    this.#touched = true;
+    this.#disallow(name, undefined);
   }
 
-  async cancelUpload(name: string, ref: string): Promise<void> {
-    const state = this.#state.byName(name);
+  cancelUpload(name: string, ref: string): Promise<void> {
+    return this.#cancel(name, ref, undefined);
+  }
+
+  uploadedEntries(name: string): { completed: UploadEntry[]; inProgress: UploadEntry[] } {
+    return this.#uploaded(name, undefined);
+  }
+
+  consumeUploadedEntries<T>(name: string, fn: ConsumeFn<T>): Promise<T[]> {
+    return this.#consumeAll(name, fn, undefined);
+  }
+
+  consumeUploadedEntry<T>(name: string, entryOrRef: UploadEntry | string, fn: ConsumeFn<T>): Promise<T> {
+    return this.#consumeOne(name, entryOrRef, fn, undefined);
+  }
+
+  /**
+   * The upload API of component `cid`: its configs have names of their own,
+   * their callbacks get `socket` (the component's), and its render sees them.
+   */
+  forComponent(cid: number, socket: unknown): UploadApi<string, unknown> {
+    return {
+      allowUpload: (name, options = {}) => this.#allow(name, options as UploadConfigOptions, cid, socket),
+      disallowUpload: (name) => this.#disallow(name, cid),
+      cancelUpload: (name, ref) => this.#cancel(name, ref, cid),
+      uploadedEntries: (name) => this.#uploaded(name, cid),
+      consumeUploadedEntries: (name, fn) => this.#consumeAll(name, fn, cid),
+      consumeUploadedEntry: (name, entry, fn) => this.#consumeOne(name, entry, fn, cid),
+    };
+  }
+
+  #allow(name: string, options: UploadConfigOptions, owner: number | undefined, socket: unknown): void {
+    this.#touch(this.#state.allow(name, options, owner, socket));
+  }
+
+  #disallow(name: string, owner: number | undefined): void {
+    const state = this.#state.byName(name, owner);
+    this.#state.disallow(name, owner);
+    this.#touch(state);
+  }
+
+  async #cancel(name: string, ref: string, owner: number | undefined): Promise<void> {
+    const state = this.#state.byName(name, owner);
     const entry = state.entries.find((e) => e.ref === ref);
     if (entry) await this.#drop(state, entry, 'cancel');
   }
 
-  uploadedEntries(name: string): { completed: UploadEntry[]; inProgress: UploadEntry[] } {
-    const state = this.#state.byName(name);
+  #uploaded(name: string, owner: number | undefined): { completed: UploadEntry[]; inProgress: UploadEntry[] } {
+    const state = this.#state.byName(name, owner);
     const completed: UploadEntry[] = [];
     const inProgress: UploadEntry[] = [];
     for (const e of state.entries) (e.done ? completed : inProgress).push(snapshot(e));
     return { completed, inProgress };
   }
 
-  async consumeUploadedEntries<T>(name: string, fn: ConsumeFn<T>): Promise<T[]> {
-    const state = this.#state.byName(name);
+  async #consumeAll<T>(name: string, fn: ConsumeFn<T>, owner: number | undefined): Promise<T[]> {
+    const state = this.#state.byName(name, owner);
     const results: T[] = [];
     for (const entry of state.entries.filter((e) => e.done)) results.push(await this.#consume(state, entry, fn));
     return results;
   }
 
-  async consumeUploadedEntry<T>(name: string, entryOrRef: UploadEntry | string, fn: ConsumeFn<T>): Promise<T> {
-    const state = this.#state.byName(name);
+  async #consumeOne<T>(name: string, entryOrRef: UploadEntry | string, fn: ConsumeFn<T>, owner: number | undefined): Promise<T> {
+    const state = this.#state.byName(name, owner);
     const ref = typeof entryOrRef === 'string' ? entryOrRef : entryOrRef.ref;
     const entry = state.entries.find((e) => e.ref === ref);
     if (!entry) throw new InletError('INLET_ERR_UPLOAD_UNKNOWN_ENTRY', `"${ref}" in "${name}"`);
     if (!entry.done) throw new InletError('INLET_ERR_UPLOAD_NOT_DONE', `"${ref}" in "${name}"`);
     return this.#consume(state, entry, fn);
+  }
+
+  /** The socket a config's callbacks get: its component's, or the view's. */
+  #socketOf(state: ConfigState): LiveViewSocket<object> {
+    return (state.socket ?? this.#owner.socket) as LiveViewSocket<object>;
+  }
+
+  /** Something about `state` changed: its owner renders again (the view, or the component that allowed it). */
+  #touch(state: ConfigState): void {
+    if (state.owner === undefined) this.#touched = true;
+    else this.#owner.touchComponent?.(state.owner);
   }
 
   async #consume<T>(state: ConfigState, entry: EntryState, fn: ConsumeFn<T>): Promise<T> {
@@ -150,6 +201,17 @@ export class UploadManager implements UploadApi, ExtensionInstance {
 
   renderMeta(): Record<string, unknown> {
     return { uploads: this.#state.views() };
+  }
+
+  componentMeta(cid: number): Record<string, unknown> {
+    return { uploads: this.#state.views(cid) };
+  }
+
+  /** A component that owned uploads left the page: its entries are cancelled and its configs forgotten. */
+  async componentDestroyed(cid: number): Promise<void> {
+    for (const state of this.#state.dropOwner(cid)) {
+      for (const entry of [...state.entries]) await this.#drop(state, entry, 'cancel');
+    }
   }
 
   touched(): boolean {
@@ -178,7 +240,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   };
 
   #put(state: ConfigState, list: readonly unknown[]): void {
-    if (putEntries(state, list, (old) => void this.#drop(state, old, 'cancel'))) this.#touched = true;
+    if (putEntries(state, list, (old) => void this.#drop(state, old, 'cancel'))) this.#touch(state);
   }
 
   /** Handles `allow_upload`: registers, picks the entries that may upload, and answers tokens or presigned metadata. */
@@ -194,7 +256,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
     if (typeof payload.cid === 'number') state.cid = payload.cid;
     const requested = Array.isArray(payload.entries) ? payload.entries : [];
     this.#put(state, requested);
-    this.#touched = true;
+    this.#touch(state);
     if (!state.options.autoUpload && state.errors.length > 0) {
       return { ref, error: state.errors.map(([r, reason]) => [r, reason]) };
     }
@@ -351,13 +413,13 @@ export class UploadManager implements UploadApi, ExtensionInstance {
 
   /** Marks the state changed and calls the config's `progress` callback for `entry`. */
   async #notify(state: ConfigState, entry: EntryState): Promise<void> {
-    this.#touched = true;
-    await state.raw.progress?.(state.name, snapshot(entry), this.#owner.socket);
+    this.#touch(state);
+    await state.raw.progress?.(state.name, snapshot(entry), this.#socketOf(state));
   }
 
   #fail(state: ConfigState, entry: EntryState, reason: UploadErrorReason, message?: string): void {
     failEntry(state, entry, reason, message);
-    this.#touched = true;
+    this.#touch(state);
     if (uploadErrorChannel.hasSubscribers) uploadErrorChannel.publish({ view: this.#owner.id, upload: state.name, ref: entry.ref, reason });
   }
 
@@ -382,9 +444,10 @@ export class UploadManager implements UploadApi, ExtensionInstance {
    * or the server's default store; the record names the upload in it.
    */
   async storeFor(name: string, entry: EntryState): Promise<StoredEntry> {
-    const raw = this.#state.byName(name).raw;
+    const state = this.#state.byRef(entry.uploadRef) ?? this.#state.byName(name);
+    const raw = state.raw;
     const store = raw.writer
-      ? writerStore(raw.writer(name, snapshot(entry), this.#owner.socket))
+      ? writerStore(raw.writer(name, snapshot(entry), this.#socketOf(state)))
       : (raw.store ?? (await this.#host.defaultStore()));
     const record = { id: entry.uuid, size: entry.clientSize, ...(entry.clientType ? { contentType: entry.clientType } : {}) };
     return { store, record };
@@ -446,7 +509,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   async #drop(state: ConfigState, entry: EntryState, reason: 'cancel' | 'consumed' | 'release'): Promise<void> {
     const why = reason === 'consumed' ? 'consumed' : 'cancel';
     if (!removeEntry(state, entry, why)) return;
-    this.#touched = true;
+    this.#touch(state);
     // A consumed file keeps counting against its quota; anything else gives its reservation back.
     if (why === 'cancel') await this.#refundQuota(state, entry);
     else this.#quotaHeld.delete(entry);

@@ -1,5 +1,6 @@
 /**
- * The upload state of one view as plain data: configs by name and ref, their
+ * The upload state of one view as plain data: configs by name (per owner:
+ * the view, or a component that allowed its own) and ref, their
  * entries and errors, and the rules that change them (registration,
  * validation, the `too_many_files` count, failures). No I/O and no channels;
  * the manager drives it.
@@ -20,6 +21,15 @@ export interface ConfigState {
   errors: [string, UploadErrorReason][];
   consumed: number;
   cid?: number;
+  /** The component (cid) that allowed this config; none for the view's own. */
+  readonly owner?: number;
+  /** The socket its callbacks (`progress`, `writer`, `external`) get: the view's or the owning component's. */
+  readonly socket?: unknown;
+}
+
+/** Configs are named per owner: the view and each component have their own names. */
+function scoped(name: string, owner: number | undefined): string {
+  return owner === undefined ? `:${name}` : `${owner}:${name}`;
 }
 
 let confCounter = 0;
@@ -34,28 +44,52 @@ export class UploadState {
   readonly #byName = new Map<string, ConfigState>();
   readonly #byRef = new Map<string, ConfigState>();
 
-  /** Creates or replaces the config `name` (a new ref each time). Throws while it has entries. */
-  allow(name: string, options: UploadConfigOptions): ConfigState {
-    const existing = this.#byName.get(name);
+  /**
+   * Creates or replaces the config `name` of `owner` (a component's cid, or
+   * none for the view), with a new ref each time. Throws while it has entries.
+   */
+  allow(name: string, options: UploadConfigOptions, owner?: number, socket?: unknown): ConfigState {
+    const key = scoped(name, owner);
+    const existing = this.#byName.get(key);
     if (existing && existing.entries.length > 0) throw new InletError('INLET_ERR_UPLOAD_ACTIVE_ENTRIES', `"${name}"`);
     if (existing) this.#byRef.delete(existing.ref);
-    const state: ConfigState = { name, ref: newConfigRef(), options: resolveOptions(options), raw: options, entries: [], errors: [], consumed: 0 };
-    this.#byName.set(name, state);
+    const state: ConfigState = {
+      name,
+      ref: newConfigRef(),
+      options: resolveOptions(options),
+      raw: options,
+      entries: [],
+      errors: [],
+      consumed: 0,
+      ...(owner !== undefined ? { owner, cid: owner } : {}),
+      ...(socket !== undefined ? { socket } : {}),
+    };
+    this.#byName.set(key, state);
     this.#byRef.set(state.ref, state);
     return state;
   }
 
-  /** Removes the config `name`. Throws while it has entries. */
-  disallow(name: string): void {
-    const state = this.byName(name);
+  /** Removes the config `name` of `owner`. Throws while it has entries. */
+  disallow(name: string, owner?: number): void {
+    const state = this.byName(name, owner);
     if (state.entries.length > 0) throw new InletError('INLET_ERR_UPLOAD_ACTIVE_ENTRIES', `"${name}"`);
-    this.#byName.delete(name);
+    this.#byName.delete(scoped(name, owner));
     this.#byRef.delete(state.ref);
   }
 
-  /** The config `name`; throws when it was never allowed. */
-  byName(name: string): ConfigState {
-    const state = this.#byName.get(name);
+  /** Forgets every config of `owner` (its component is gone); returns them. */
+  dropOwner(owner: number): ConfigState[] {
+    const dropped = [...this.#byName.values()].filter((s) => s.owner === owner);
+    for (const state of dropped) {
+      this.#byName.delete(scoped(state.name, owner));
+      this.#byRef.delete(state.ref);
+    }
+    return dropped;
+  }
+
+  /** The config `name` of `owner`; throws when it was never allowed. */
+  byName(name: string, owner?: number): ConfigState {
+    const state = this.#byName.get(scoped(name, owner));
     if (!state) throw new InletError('INLET_ERR_UPLOAD_NOT_ALLOWED', `"${name}"`);
     return state;
   }
@@ -69,10 +103,11 @@ export class UploadState {
     return this.#byName.values();
   }
 
-  /** Configs as templates see them. */
-  views(): Record<string, UploadConfigView> {
+  /** The configs of `owner` (the view's own when none) as templates see them. */
+  views(owner?: number): Record<string, UploadConfigView> {
     const out: Record<string, UploadConfigView> = {};
     for (const s of this.#byName.values()) {
+      if (s.owner !== owner) continue;
       out[s.name] = {
         name: s.name,
         ref: s.ref,

@@ -8,6 +8,7 @@ import type { WireObject, WireValue } from '../render/keys.js';
 import type { Colocated } from '../render/colocated.js';
 import { releaseStreamEntries, renderTemplate, type ChildViewMarker, type Dyn, type RenderContext, type RList, type RNode } from '../render/tree.js';
 import { diff, toWire } from '../render/wire.js';
+import { LiveStream } from '../render/stream.js';
 import { ComponentSocketImpl, type ComponentParent } from './component-socket.js';
 import type { ComponentPlacement, ComponentRenderMeta, LiveComponent, LiveEvent, UpdateTarget } from './view.js';
 
@@ -256,11 +257,19 @@ function applyUpdates(definition: LiveComponent<object, object>, list: readonly 
   }
 }
 
-/** Same keys, and each value the same (`===`, as assigns compare). */
+/**
+ * Same keys, and each value the same (`===`, as assigns compare). A stream
+ * with changes queued since its last render counts as changed even though it
+ * is the same object: in Phoenix a stream operation changes the assign.
+ */
 function sameProps(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
   const keys = Object.keys(b);
   if (Object.keys(a).length !== keys.length) return false;
-  for (const key of keys) if (!Object.hasOwn(a, key) || a[key] !== b[key]) return false;
+  for (const key of keys) {
+    const value = b[key];
+    if (!Object.hasOwn(a, key) || a[key] !== value) return false;
+    if (value instanceof LiveStream && value.pending) return false;
+  }
   return true;
 }
 

@@ -127,7 +127,9 @@ describe.each(Object.entries(FRAMEWORKS))('%s', (name, start) => {
 
   beforeAll(async () => {
     const { exampleOptions } = (await import(new URL('../../examples/app.js', import.meta.url).href)) as ExampleApp;
-    const { layout: _layout, ...options } = exampleOptions({ storeRoot: store(), uploadTmpDir: join(root, name, 'tmp'), s3: null, logger: 'error' });
+    // The framework owns the page and every route Inlet passes on, so the
+    // example's own fallback handler (createServer's `handler`) stays out.
+    const { layout: _layout, handler: _handler, ...options } = exampleOptions({ storeRoot: store(), uploadTmpDir: join(root, name, 'tmp'), s3: null, logger: 'error' });
     running = await start(options);
   });
 

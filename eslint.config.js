@@ -17,6 +17,9 @@ export default tseslint.config(
       '@typescript-eslint/only-throw-error': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       '@typescript-eslint/require-await': 'off',
+      // One logging path: library code logs through its Logger (logger.ts), never the console.
+      'no-console': 'error',
+      'no-restricted-properties': ['error', { object: 'process', property: 'emitWarning', message: 'Log through the Logger (logger.ts).' }],
     },
   },
   {

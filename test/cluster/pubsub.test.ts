@@ -4,7 +4,7 @@
  * a Redis restart mid-run loses no process and broadcasts resume.
  */
 import { createRedisClient, RedisPubSub, type RedisClient } from '@inletjs/redis';
-import { createLiveView, html } from 'inletjs';
+import { createLiveView, html, silentLogger, type LogContext } from 'inletjs';
 import { mountLive, type MountOptions } from 'inletjs/testing';
 import { LiveApp } from '../../packages/core/src/live/app.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -51,7 +51,7 @@ const Room = createLiveView<{ messages: string[] }, { text: string }>({
 
 // LiveApp is internal (not in the facade): tests load its source, typed against the built facade.
 function app(pubsub: RedisPubSub): MountOptions['app'] {
-  return new LiveApp({ routes: { '/': Room as never }, secret: 'cluster-test-secret-0123456789abcdef', pubsub, clientPath: '/c.js', log: () => undefined }) as unknown as MountOptions['app'];
+  return new LiveApp({ routes: { '/': Room as never }, secret: 'cluster-test-secret-0123456789abcdef', pubsub, clientPath: '/c.js', logger: silentLogger }) as unknown as MountOptions['app'];
 }
 
 describe('RedisPubSub between nodes', () => {
@@ -67,6 +67,25 @@ describe('RedisPubSub between nodes', () => {
     await b.leave();
     await a.click('say', { text: 'after leave' });
     await eventually(() => expect(a.html()).toContain('after leave'));
+  });
+
+  it('logs a throwing subscriber through its logger, with the topic as a field, and keeps delivering', async () => {
+    const client = await createRedisClient({ url: redis.url, onError: (e) => errors.push(e.message) });
+    const records: [LogContext, string][] = [];
+    const keep = (context: LogContext, message: string): number => records.push([context, message]);
+    const pubsub = new RedisPubSub({ client, logger: { error: keep, warn: keep, info() {}, debug() {} } });
+    opened.push({ client, pubsub });
+    const got: unknown[] = [];
+    await pubsub.subscribe('loud', () => {
+      throw new Error('subscriber exploded');
+    });
+    await pubsub.subscribe('loud', (m) => got.push(m));
+    await pubsub.broadcast('loud', 1);
+    await eventually(() => expect(got).toEqual([1]));
+    expect(records).toHaveLength(1);
+    expect(records[0]?.[1]).toBe('pubsub subscriber failed');
+    expect(records[0]?.[0].topic).toBe('loud');
+    expect((records[0]?.[0].err as Error).message).toBe('subscriber exploded');
   });
 
   it('survives a Redis restart mid-run: nothing crashes, local delivery never stops, broadcasts resume', async () => {

@@ -153,6 +153,8 @@ describe('bad input', () => {
     expect((await err)[4]).toEqual({ reason: 'channel_crash' });
     expect(logged.length - before).toBe(1);
     expect(logged.at(-1)).toContain('crashed');
+    // The record's fields follow the message: which view, and which of its events.
+    expect(logged.at(-1)).toMatch(/view=phx-\S+ .*event=boom/);
     const again = await client.joinView(server.url, page, '/boom');
     expect(again.reply.status).toBe('ok');
     const r = await client.request(again.joinRef, topic, 'event', { type: 'click', event: 'inc', value: {} });

@@ -58,7 +58,8 @@ export function connect(options = {}) {
     try {
       run(liveSocket);
     } catch (e) {
-      console.error(`[inlet] colocated script "${name}" failed`, e);
+      // Reported as an uncaught error (console and window "error" listeners) without stopping the other scripts.
+      reportError(new Error(`[inlet] colocated script "${name}" failed`, { cause: e }));
     }
   }
   return liveSocket;

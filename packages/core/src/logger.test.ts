@@ -62,4 +62,15 @@ describe('resolveLogger', () => {
     ]);
     expect(fromLogFunction(() => undefined).child?.({})).toBeDefined();
   });
+
+  it('the old log callback gets the record\'s fields after the message', () => {
+    const got: unknown[] = [];
+    const logger = fromLogFunction((m, e) => got.push([m, e]));
+    logger.error({ err: 'boom', view: 'phx-1', event: 'save' }, 'view crashed');
+    logger.child?.({ upload: 'avatar' }).warn({ ref: '0' }, 'slow');
+    expect(got).toEqual([
+      ['view crashed view=phx-1 event=save', 'boom'],
+      ['slow upload=avatar ref=0', undefined],
+    ]);
+  });
 });

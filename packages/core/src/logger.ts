@@ -86,6 +86,14 @@ function formatValue(value: unknown): string {
   }
 }
 
+/** `key=value` pairs of the fields that are set, space-separated. */
+function formatFields(fields: Record<string, unknown>): string {
+  return Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${formatValue(v)}`)
+    .join(' ');
+}
+
 /**
  * The built-in logger: `[inlet] LEVEL message key=value …`, then the error's
  * stack, one record per write to `sink`.
@@ -101,10 +109,7 @@ export function createLogger(level: LogLevel = DEFAULT_LOG_LEVEL, sink: LogSink 
     (context, message) => {
       if (LOG_LEVELS[name] < threshold) return;
       const { err, ...fields } = { ...bindings, ...context };
-      const pairs = Object.entries(fields)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => `${k}=${formatValue(v)}`)
-        .join(' ');
+      const pairs = formatFields(fields);
       sink.write(`[inlet] ${name.toUpperCase()} ${message}${pairs ? ` ${pairs}` : ''}${err !== undefined ? `\n${formatError(err)}` : ''}\n`);
     };
   return {
@@ -118,14 +123,21 @@ export function createLogger(level: LogLevel = DEFAULT_LOG_LEVEL, sink: LogSink 
 
 /**
  * Wraps an old-style `log(message, error)` callback: errors and warnings
- * reach it, info and debug records do not.
+ * reach it, with the record's fields after the message (`view crashed
+ * view=phx-1 event=inc`); info and debug records do not.
  *
  * @example
  * const logger = fromLogFunction((m, e) => myLog(m, e))
  */
 export function fromLogFunction(log: LogFunction): Logger {
-  const call: LogMethod = (context, message) => (context.err === undefined ? log(message) : log(message, context.err));
-  const logger: Logger = { error: call, warn: call, info() {}, debug() {}, child: () => logger };
+  const call: LogMethod = (context, message) => {
+    const { err, ...fields } = context;
+    const pairs = formatFields(fields);
+    const text = pairs ? `${message} ${pairs}` : message;
+    if (err === undefined) log(text);
+    else log(text, err);
+  };
+  const logger: Logger = { error: call, warn: call, info() {}, debug() {}, child: (bindings) => childLogger({ error: call, warn: call, info() {}, debug() {} }, bindings) };
   return logger;
 }
 
@@ -163,11 +175,11 @@ export function childLogger(logger: Logger, bindings: Record<string, unknown>): 
 }
 
 /**
- * The `(message, error)` function older internal code calls, writing through
- * `logger.error` with the error as `err`.
+ * The `(message, error)` function some internal code takes, writing through
+ * `logger.error` with the error as `err` and `context` as fields.
  *
  * @example
- * const log = logFunction(logger); log('socket error', e)
+ * const log = logFunction(logger, { upload: 'avatar' }); log('abort failed', e)
  */
 export function logFunction(logger: Logger, context: LogContext = {}): LogFunction {
   return (message, error) => logger.error(error === undefined ? context : { ...context, err: error }, message);

@@ -13,6 +13,7 @@
  * bloom and time-series modules are not installed.
  */
 import { createClient, type RedisClientOptions } from '@redis/client';
+import { createLogger, type Logger } from 'inletjs';
 
 /** The client type every class of this package takes (what {@link createRedisClient} returns). */
 export type RedisClient = ReturnType<typeof createClient>;
@@ -32,8 +33,10 @@ export interface RedisConnectOptions {
   url?: string;
   /** Commands queued while disconnected; default {@link DEFAULT_OFFLINE_QUEUE_LENGTH}. */
   offlineQueueLength?: number;
-  /** Connection errors while reconnecting; default: one console line every 10 s at most. */
+  /** Connection errors while reconnecting; default: logged through `logger`, once per 10 s at most. */
   onError?: (error: Error) => void;
+  /** Where connection errors are logged when there is no `onError` (pino-compatible, as `createServer`'s); default: Inlet's built-in stderr logger. */
+  logger?: Logger;
   /** Anything else node-redis accepts (TLS, credentials, RESP version…). */
   client?: Omit<RedisClientOptions, 'url'>;
 }
@@ -61,16 +64,21 @@ export async function createRedisClient(options: RedisConnectOptions = {}): Prom
       ...options.client?.socket,
     },
   });
-  watchErrors(client, options.onError);
+  watchErrors(client, options.onError, options.logger);
   await client.connect();
   return client;
 }
 
 /**
- * Attaches the error listener a node-redis client must have, rate-limited by
- * default. Used for clients this package creates (subscriber duplicates).
+ * Attaches the error listener a node-redis client must have: `onError`, or
+ * else `logger.error`, at most once per 10 s (the record's `muted` counts the
+ * errors not logged since the last one). Used for clients this package
+ * creates (subscriber duplicates).
+ *
+ * @example
+ * watchErrors(client, undefined, pino())
  */
-export function watchErrors(client: RedisClient, onError?: (error: Error) => void): void {
+export function watchErrors(client: RedisClient, onError?: (error: Error) => void, logger: Logger = createLogger()): void {
   let last = 0;
   let muted = 0;
   client.on('error', (error: Error) => {
@@ -80,8 +88,7 @@ export function watchErrors(client: RedisClient, onError?: (error: Error) => voi
       muted += 1;
       return;
     }
-    const more = muted > 0 ? ` (${muted} more since the last report)` : '';
-    console.error(`[inlet] Redis connection error: ${error.message}${more}`);
+    logger.error({ err: error, ...(muted > 0 ? { muted } : {}) }, 'Redis connection error');
     last = now;
     muted = 0;
   });

@@ -6,7 +6,7 @@
  * Redis (as phoenix_pubsub_redis does).
  */
 import { randomBytes } from 'node:crypto';
-import type { PubSub, Subscriber, Unsubscribe } from 'inletjs';
+import { createLogger, type Logger, type PubSub, type Subscriber, type Unsubscribe } from 'inletjs';
 import { watchErrors, type RedisClient } from './client.js';
 
 /** Prefix of the Redis channels by default: `inlet:pubsub:<topic>`. */
@@ -18,7 +18,9 @@ export interface RedisPubSubOptions {
   client: RedisClient;
   /** Prefix of the Redis channels; default {@link DEFAULT_CHANNEL_PREFIX}. Apps sharing one Redis use different prefixes. */
   channelPrefix?: string;
-  /** A subscriber threw (it still receives later messages); default: logged. */
+  /** Where failures are logged when `onSubscriberError` or `onError` is not given (pino-compatible); default: Inlet's built-in stderr logger. */
+  logger?: Logger;
+  /** A subscriber threw (it still receives later messages); default: logged with its `topic`. */
   onSubscriberError?: (error: unknown, topic: string) => void;
   /** Redis refused a SUBSCRIBE, sent a message this class cannot read, or the subscriber connection failed; default: logged (connection errors at most once per 10 s). */
   onError?: (error: unknown) => void;
@@ -54,6 +56,7 @@ export class RedisPubSub implements PubSub {
   readonly #onSubscriberError: (error: unknown, topic: string) => void;
   readonly #onError: (error: unknown) => void;
   readonly #customOnError: boolean;
+  readonly #logger: Logger;
   readonly #topics = new Map<string, Topic>();
   /** Topics whose SUBSCRIBE failed; retried when the subscriber connection is ready again. */
   readonly #retry = new Set<string>();
@@ -63,9 +66,9 @@ export class RedisPubSub implements PubSub {
   constructor(options: RedisPubSubOptions) {
     this.#client = options.client;
     this.#prefix = options.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
-    this.#onSubscriberError =
-      options.onSubscriberError ?? ((error, topic) => console.error(`[inlet] pubsub subscriber of "${topic}" failed`, error));
-    this.#onError = options.onError ?? ((error) => console.error('[inlet] Redis pubsub error', error));
+    const logger = (this.#logger = options.logger ?? createLogger());
+    this.#onSubscriberError = options.onSubscriberError ?? ((error, topic) => logger.error({ err: error, topic }, 'pubsub subscriber failed'));
+    this.#onError = options.onError ?? ((error) => logger.error({ err: error }, 'Redis pubsub error'));
     this.#customOnError = options.onError !== undefined;
   }
 
@@ -176,7 +179,7 @@ export class RedisPubSub implements PubSub {
       const connecting = (async () => {
         const subscriber = this.#client.duplicate();
         // Connection errors of the subscriber go where the app sends ours, or to the rate-limited log.
-        watchErrors(subscriber, this.#customOnError ? this.#onError : undefined);
+        watchErrors(subscriber, this.#customOnError ? this.#onError : undefined, this.#logger);
         subscriber.on('ready', () => this.#retryFailed());
         await subscriber.connect();
         return subscriber;

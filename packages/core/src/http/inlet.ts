@@ -304,7 +304,7 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
     ...(options.hooks ? { hooks: options.hooks } : {}),
     clientPath: CLIENT_PATH,
     ...(options.sessionTtlMs !== undefined ? { sessionTtlMs: options.sessionTtlMs } : {}),
-    log: logFunction(logger),
+    logger,
     extensions: [
       uploadsExtension({
         defaultStore: () => (socketStore ??= ensureUploadDir().then((dir) => new DiskStore({ dir }))),

@@ -63,7 +63,7 @@ export async function renderPageResponse(app: LiveApp, req: IncomingMessage, res
     try {
       body = (page.errorPage ?? defaultErrorPage)(status, e);
     } catch (pageError) {
-      app.log('the error page failed', pageError);
+      app.logger.error({ err: pageError, route: page.url.pathname, status }, 'the error page failed');
       body = statusText(status);
     }
     res.writeHead(status, headers).end(req.method === 'HEAD' ? undefined : body);
@@ -98,7 +98,7 @@ export async function renderPageResponse(app: LiveApp, req: IncomingMessage, res
     result = await app.renderPage(page.url, session, app.csrfToken(secret), { request: req, ...(flash ? { flash } : {}) });
   } catch (e) {
     const status = errorStatus(e);
-    if (status >= 500) app.log(`rendering ${page.url.pathname} failed`, e);
+    if (status >= 500) app.logger.error({ err: e, route: page.url.pathname, status }, 'rendering a page failed');
     sendError(status, e);
     return;
   }

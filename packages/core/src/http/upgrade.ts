@@ -8,7 +8,6 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { LiveApp } from '../live/app.js';
 import type { Logger } from '../logger.js';
-import { logFunction } from '../logger.js';
 import { Connection, DEFAULT_MAX_CHANNELS } from '../protocol/connection.js';
 import { CLOSE_CODES } from '../protocol/events.js';
 import { readCookies, requestHost, type TrustProxy } from './cookies.js';
@@ -108,7 +107,7 @@ export class SocketHub {
       // A client that sends faster than its channels are handled (e.g. chunks
       // without waiting for replies) is slowed down, not buffered without bound.
       onBackpressure: (paused) => (paused ? ws.pause() : ws.resume()),
-      log: logFunction(this.#logger),
+      logger: this.#logger,
     });
     const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     let idle = setTimeout(() => connection.close(CLOSE_CODES.GOING_AWAY, 'idle'), idleMs);

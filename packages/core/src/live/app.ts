@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { InletError } from '../errors.js';
-import { createLogger, logFunction } from '../logger.js';
+import { createLogger, logFunction, type Logger } from '../logger.js';
 import { escapeHtml } from '../render/escape.js';
 import type { ChannelRouter } from '../protocol/channel.js';
 import { routeChannels, type AppServices, type ChannelKind, type ViewExtension } from './extensions.js';
@@ -90,7 +90,8 @@ export interface LiveAppOptions {
   /** Colocated hooks and scripts every page loads, besides those the routed views list. */
   readonly hooks?: readonly Colocated[];
   readonly sessionTtlMs?: number;
-  readonly log?: (message: string, error?: unknown) => void;
+  /** Where the app logs (records carry `view`, `event`, `topic`…); default: the built-in stderr logger. */
+  readonly logger?: Logger;
 }
 
 /** The result of an HTTP render. */
@@ -112,6 +113,8 @@ export class LiveApp implements AppServices {
   readonly signer: Signer;
   readonly pubsub: PubSub;
   readonly extensions: readonly ViewExtension[];
+  readonly logger: Logger;
+  /** Older form: `logger.error` with `error` as `err` and no other context. Prefer `logger`. */
   readonly log: (message: string, error?: unknown) => void;
   /** Routes socket topics to channels: `lv:*` views, then the registered kinds. */
   readonly channelRouter: ChannelRouter;
@@ -128,8 +131,9 @@ export class LiveApp implements AppServices {
     this.signer = new Signer(options.secret);
     this.pubsub = options.pubsub ?? new MemoryPubSub();
     this.extensions = options.extensions ?? [];
-    this.log = options.log ?? logFunction(createLogger());
-    this.colocated = new ColocatedRegistry((m) => this.log(m));
+    this.logger = options.logger ?? createLogger();
+    this.log = logFunction(this.logger);
+    this.colocated = new ColocatedRegistry((m) => this.logger.warn({}, m));
     this.colocated.add(options.hooks ?? []);
     for (const { pattern, route } of this.router.routes) if (!this.#viewKeys.has(route.view)) this.#register(route.view, route.view.name ?? pattern);
     const live: ChannelKind = { prefix: 'lv:', join: (payload, ctx) => joinLiveChannel(this, payload, ctx) };

@@ -10,6 +10,7 @@
  */
 import type { ChannelRouter, JoinResult, ChannelContext } from '../protocol/channel.js';
 import type { ColocatedRegistry } from './colocated.js';
+import type { Logger } from '../logger.js';
 import type { Signer } from './tokens.js';
 import type { LiveViewSocket } from './socket.js';
 
@@ -24,6 +25,9 @@ export interface ChannelKind {
 /** What the app offers every extension. */
 export interface AppServices {
   readonly signer: Signer;
+  /** The app's structured logger: put context in fields (`view`, `upload`, `ref`, `err`). */
+  readonly logger: Logger;
+  /** Older form: `logger.error` with `error` as `err` and no other context. Prefer `logger`. */
   readonly log: (message: string, error?: unknown) => void;
   /** The app's colocated hooks and scripts (see `colocated.ts`). */
   readonly colocated?: ColocatedRegistry;

@@ -107,7 +107,7 @@ export class ViewInstance {
       unsubscribe: (topic) => this.#unsubscribe(topic),
       broadcast: (topic, message) => {
         options.pubsub.broadcast(topic, message).catch((e: unknown) => {
-          this.#options.app.log(`view ${this.id}: pubsub broadcast on "${topic}" failed`, e);
+          this.#options.app.logger.error({ err: e, view: this.id, topic }, 'pubsub broadcast failed');
         });
       },
       sendInfo: (info, delayMs) => this.#sendInfo(info, delayMs),
@@ -504,7 +504,7 @@ export class ViewInstance {
       },
       (e: unknown) => {
         if (this.#subscriptions.get(topic) === subscription) this.#subscriptions.delete(topic);
-        this.#options.app.log(`view ${this.id}: pubsub subscribe to "${topic}" failed`, e);
+        this.#options.app.logger.error({ err: e, view: this.id, topic }, 'pubsub subscribe failed');
       },
     );
     this.#pendingSubscriptions.add(live);
@@ -570,7 +570,7 @@ export class ViewInstance {
     try {
       await this.#options.view.unmount?.(this.socket);
     } catch (e) {
-      this.#options.app.log(`view ${this.id}: unmount failed`, e);
+      this.#options.app.logger.error({ err: e, view: this.id }, 'unmount failed');
     }
   }
 }

@@ -138,7 +138,7 @@ export async function joinLiveChannel(app: LiveApp, payload: Record<string, unkn
     signFlash: (f) => app.signer.sign(TOKEN_PURPOSE.FLASH, f, FLASH_TTL_MS),
     push: (outcome) => joined.channel?.pushOutcome(outcome),
     crash: (e) => {
-      app.log(`view ${id} crashed`, e);
+      app.logger.error({ err: e, view: id, route: target.url.pathname }, 'view crashed');
       ctx.crash();
     },
   });
@@ -149,7 +149,7 @@ export async function joinLiveChannel(app: LiveApp, payload: Record<string, unkn
     await instance.stop();
     const status = errorStatus(e);
     if (root && status >= 400 && status < 500) {
-      app.log(`view ${id} failed its connected mount with ${status}; the client reloads the page`, e);
+      app.logger.warn({ err: e, view: id, route: target.url.pathname, status }, 'connected mount failed; the client reloads the page');
       return { error: { reason: JOIN_REASONS.RELOAD, status, token: app.signer.sign(TOKEN_PURPOSE.RELOAD, { status }, FLASH_TTL_MS) } };
     }
     // A linked child takes its parent down, after its own join error has gone out.
@@ -270,6 +270,12 @@ export class LiveChannel implements Channel {
     if (!ids) navigatedAway.set(connection, (ids = new Set()));
     ids.add(this.instance.id);
     setImmediate(() => this.#ctx.close());
+  }
+
+  /** Log fields for a crash while handling `event`: the view, its route, and the name of a client event. */
+  logContext(event: string, payload: Record<string, unknown> | Buffer): Record<string, unknown> {
+    const name = event === 'event' && !Buffer.isBuffer(payload) && typeof payload.event === 'string' ? payload.event.slice(0, 100) : undefined;
+    return { view: this.instance.id, route: this.instance.url.pathname, ...(name !== undefined ? { event: name } : {}) };
   }
 
   async handleIn(event: string, payload: Record<string, unknown> | Buffer): Promise<Reply | undefined> {

@@ -40,6 +40,11 @@ export const error = (response: Record<string, unknown>): Reply => ({ status: 'e
 export interface Channel {
   /** Handles a client event. A returned reply is sent to the event's ref. */
   handleIn(event: string, payload: Record<string, unknown> | Buffer): Promise<Reply | undefined> | Reply | undefined;
+  /**
+   * Fields added to the log record when handling `event` threw (e.g. a view's
+   * id and the name of its event). Optional.
+   */
+  logContext?(event: string, payload: Record<string, unknown> | Buffer): Record<string, unknown>;
   /** The channel is gone (leave, close, crash or socket drop): release everything. Must not throw. */
   terminate(reason: TerminateReason): void;
 }

@@ -65,9 +65,10 @@ describe('Connection', () => {
 
   it('reports a throwing channel with phx_error and keeps the others', async () => {
     const sink = new Sink();
-    const logged: string[] = [];
+    const logged: [Record<string, unknown>, string][] = [];
     const { router, terminated } = echoRouter({ throwOn: 'bad' });
-    const c = new Connection(sink, { router, log: (m) => logged.push(m) });
+    const keep = (context: Record<string, unknown>, message: string): number => logged.push([context, message]);
+    const c = new Connection(sink, { router, logger: { error: keep, warn: keep, info() {}, debug() {} } });
     c.receive('["1","1","room:a","phx_join",{}]', false);
     c.receive('["2","2","room:b","phx_join",{}]', false);
     await tick();
@@ -78,6 +79,9 @@ describe('Connection', () => {
     expect(sink.frames).toContainEqual(['2', '4', 'room:b', 'phx_reply', { status: 'ok', response: { event: 'fine' } }]);
     expect(terminated).toEqual(['room:a:crash']);
     expect(logged).toHaveLength(1);
+    expect(logged[0]?.[1]).toBe('channel crashed');
+    expect(logged[0]?.[0]).toMatchObject({ topic: 'room:a', channelEvent: 'bad' });
+    expect(logged[0]?.[0].err).toBeInstanceOf(Error);
   });
 
   it('limits channels per connection', async () => {

@@ -6,7 +6,7 @@
  * independently. A throwing channel is reported to its client as
  * `phx_error` and removed; the connection and its other channels carry on.
  */
-import { createLogger, logFunction } from '../logger.js';
+import { createLogger, type Logger } from '../logger.js';
 import type { Channel, ChannelContext, ChannelRouter, ConnectionInfo, Reply, TerminateReason } from './channel.js';
 import { CHANNEL_EVENTS, CHANNEL_REASONS, CLOSE_CODES, PHOENIX_TOPIC } from './events.js';
 import { decodeBinary, decodeText, encode, encodeReply, isMalformed, type Frame } from './frames.js';
@@ -16,9 +16,6 @@ export interface WebSocketLike {
   send(data: string | Buffer): void;
   close(code?: number, reason?: string): void;
 }
-
-/** Logs a failure once. */
-export type Logger = (message: string, error?: unknown) => void;
 
 /** Default maximum number of channels one connection may join (Phoenix uses 100). */
 export const DEFAULT_MAX_CHANNELS = 100;
@@ -40,7 +37,8 @@ export interface ConnectionOptions {
   readonly maxQueuedBytes?: number;
   /** Called with true when the transport should stop reading, false when it may read again. */
   readonly onBackpressure?: (paused: boolean) => void;
-  readonly log?: Logger;
+  /** Where failures are logged (records carry `topic` and `channelEvent`); default: the built-in stderr logger. */
+  readonly logger?: Logger;
 }
 
 interface Slot {
@@ -57,7 +55,7 @@ export class Connection implements ConnectionInfo {
   readonly #ws: WebSocketLike;
   readonly #router: ChannelRouter;
   readonly #maxChannels: number;
-  readonly #log: Logger;
+  readonly #logger: Logger;
   readonly #slots = new Map<string, Slot>();
   readonly #maxQueuedBytes: number;
   readonly #onBackpressure?: (paused: boolean) => void;
@@ -71,7 +69,7 @@ export class Connection implements ConnectionInfo {
     this.params = options.params ?? {};
     this.csrfValid = options.csrfValid ?? false;
     this.#maxChannels = options.maxChannels ?? DEFAULT_MAX_CHANNELS;
-    this.#log = options.log ?? logFunction(createLogger());
+    this.#logger = options.logger ?? createLogger();
     this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.#onBackpressure = options.onBackpressure;
   }
@@ -106,7 +104,7 @@ export class Connection implements ConnectionInfo {
       if (frame.ref !== undefined && frame.topic !== undefined) {
         this.#send(encodeReply(frame.joinRef ?? null, frame.ref, frame.topic, 'error', { reason: CHANNEL_REASONS.MALFORMED, detail: frame.malformed }));
       } else {
-        this.#log(`closing connection: ${frame.malformed}`);
+        this.#logger.warn({ reason: frame.malformed }, 'closing a connection that sent a malformed frame');
         this.close(CLOSE_CODES.INVALID_PAYLOAD, frame.malformed);
       }
       return;
@@ -137,7 +135,7 @@ export class Connection implements ConnectionInfo {
     try {
       this.#ws.send(text);
     } catch (e) {
-      this.#log('send failed', e);
+      this.#logger.error({ err: e }, 'send failed');
     }
   }
 
@@ -179,7 +177,7 @@ export class Connection implements ConnectionInfo {
       try {
         reply = await channel.handleIn(event, frame.payload);
       } catch (e) {
-        this.#log(`channel ${topic} crashed handling "${event}"`, e);
+        this.#logger.error({ err: e, topic, channelEvent: event, ...channel.logContext?.(event, frame.payload) }, 'channel crashed');
         this.#crash(topic, slot);
         return;
       }
@@ -232,7 +230,7 @@ export class Connection implements ConnectionInfo {
         slot.channel = result.channel;
         reply('ok', result.reply ?? {});
       } catch (e) {
-        this.#log(`join of ${topic} crashed`, e);
+        this.#logger.error({ err: e, topic }, 'join crashed');
         if (this.#slots.get(topic) === slot) this.#slots.delete(topic);
         slot.closed = true;
         reply('error', { reason: CHANNEL_REASONS.JOIN_CRASHED });
@@ -273,13 +271,13 @@ export class Connection implements ConnectionInfo {
     try {
       channel.terminate(reason);
     } catch (e) {
-      this.#log(`terminating ${topic} failed`, e);
+      this.#logger.error({ err: e, topic }, 'terminating a channel failed');
     }
   }
 
   #enqueue(topic: string, slot: Slot, task: () => Promise<void>): void {
     slot.queue = slot.queue.then(task).catch((e: unknown) => {
-      this.#log(`unexpected failure on ${topic}`, e);
+      this.#logger.error({ err: e, topic }, 'unexpected failure on a channel');
     });
   }
 }

@@ -8,7 +8,7 @@
  * expect(view.html()).toContain('1')
  */
 import { LiveApp } from '../live/app.js';
-import type { Logger } from '../logger.js';
+import type { Logger, LogMethod } from '../logger.js';
 import type { LiveView } from '../live/view.js';
 import type { RouteTarget } from '../live/router.js';
 import { Connection, type WebSocketLike } from '../protocol/connection.js';
@@ -44,6 +44,8 @@ export interface MountOptions {
 export interface ServerError {
   readonly message: string;
   readonly error: unknown;
+  /** The record's other fields (`view`, `event`, `topic`…). */
+  readonly context?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -65,11 +67,20 @@ export class ViewCrashError extends Error {
   }
 }
 
-/** A log function that keeps every record in `into` and passes it on to `logger`. */
-function capture(into: ServerError[], logger: Logger | undefined): (message: string, error?: unknown) => void {
-  return (message, error) => {
-    into.push({ message, error });
-    logger?.error(error === undefined ? {} : { err: error }, message);
+/** A logger that keeps every error and warning in `into` and passes every record on to `logger`. */
+function capture(into: ServerError[], logger: Logger | undefined): Logger {
+  const keep =
+    (level: 'error' | 'warn'): LogMethod =>
+    (context, message) => {
+      const { err, ...fields } = context;
+      into.push({ message, error: err, context: fields });
+      logger?.[level](context, message);
+    };
+  return {
+    error: keep('error'),
+    warn: keep('warn'),
+    info: (context, message) => logger?.info(context, message),
+    debug: (context, message) => logger?.debug(context, message),
   };
 }
 
@@ -381,7 +392,7 @@ export async function mountLive(
 ): Promise<LiveTestView> {
   let store: Promise<DiskStore> | undefined;
   const serverErrors: ServerError[] = [];
-  const log = capture(serverErrors, options.logger);
+  const logger = capture(serverErrors, options.logger);
   const app =
     options.app ??
     new LiveApp({
@@ -390,7 +401,7 @@ export async function mountLive(
     clientPath: '/inlet/inlet-client.js',
     extensions: [uploadsExtension({ defaultStore: () => (store ??= createUploadDir(options.uploadTmpDir).then((dir) => new DiskStore({ dir }))) })],
     channels: [uploadChannelKind],
-    log,
+    logger,
   });
   const url = new URL(path, 'http://localhost');
   const csrfSecret = 'testing-csrf-secret-0001';
@@ -406,7 +417,7 @@ export async function mountLive(
     router: app.channelRouter,
     params: { _csrf_token: app.csrfToken(csrfSecret) },
     csrfValid: true,
-    log,
+    logger,
   });
   const topic = `lv:${id}`;
   const reply = socket.next((f) => f[1] === '1' && f[3] === 'phx_reply');

@@ -4,6 +4,7 @@
  * its progress, completion and failures into entry updates.
  */
 import { InletError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { LiveViewSocket } from '../live/socket.js';
 import { chunkedOptions, type ChunkedUploadOptions, type ReceiverLink } from './chunked.js';
 import type { SessionQuota } from './receiver/session-types.js';
@@ -32,7 +33,7 @@ export interface ExternalHost {
   readonly viewId: string;
   readonly socket: LiveViewSocket<object>;
   readonly receiver?: ReceiverLink;
-  readonly log: (message: string, error?: unknown) => void;
+  readonly logger: Logger;
   /** Runs `fn` in the view's queue and pushes the resulting diff. */
   update(fn: () => Promise<void> | void): Promise<void>;
   /** Whether the entry is still one of its config's entries. */
@@ -69,7 +70,7 @@ export async function presign(
     entry.meta = { ...meta };
     return { meta: entry.meta };
   } catch (e) {
-    host.log(`presign for upload "${state.name}" failed`, e);
+    host.logger.error({ err: e, view: host.viewId, upload: state.name, ref: entry.ref }, 'presign failed');
     host.fail(state, entry, ENTRY_ERRORS.EXTERNAL_METADATA_FAILURE, e instanceof Error ? e.message : String(e));
     return {};
   }
@@ -120,7 +121,7 @@ async function mintSession(
       ...(held ? { quota: held.quota } : {}),
     });
   } catch (e) {
-    host.log(`the upload receiver could not open a session for upload "${state.name}"`, e);
+    host.logger.error({ err: e, view: host.viewId, upload: state.name, ref: entry.ref }, 'the upload receiver could not open a session');
     host.fail(state, entry, ENTRY_ERRORS.EXTERNAL_METADATA_FAILURE, e instanceof Error ? e.message : String(e));
     return {};
   }

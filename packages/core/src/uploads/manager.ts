@@ -69,7 +69,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
       viewId: owner.id,
       socket: owner.socket,
       receiver: host.receiver,
-      log: owner.app.log,
+      logger: owner.app.logger,
       update: (fn) => owner.update(fn),
       live: (state, entry) => state.entries.includes(entry),
       fail: (state, entry, reason, message) => this.#fail(state, entry, reason, message),
@@ -329,7 +329,9 @@ export class UploadManager implements UploadApi, ExtensionInstance {
     const quota = state.raw.quota;
     this.#quotaHeld.delete(entry);
     if (!amount || !quota) return;
-    await quota.counter.release(quota.key, amount).catch((e: unknown) => this.#owner.app.log('refunding an upload quota failed', e));
+    await quota.counter
+      .release(quota.key, amount)
+      .catch((e: unknown) => this.#owner.app.logger.error({ err: e, view: this.#owner.id, upload: state.name, ref: entry.ref }, 'refunding an upload quota failed'));
   }
 
   /** Whether this page has the Inlet uploader (it connected with `connect()`) and the config lets it be used. */
@@ -519,7 +521,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
       // The receiver holds the session's quota reservation: a consumed file keeps counting, a cancelled one is refunded.
       const registry = this.#host.receiver?.registry;
       await (why === 'consumed' ? registry?.consumed(binding.token) : registry?.cancel(binding.token))?.catch((e: unknown) =>
-        this.#owner.app.log('ending a receiver session failed', e),
+        this.#owner.app.logger.error({ err: e, view: this.#owner.id, upload: state.name, ref: entry.ref }, 'ending a receiver session failed'),
       );
       if (why === 'cancel' && binding.complete && typeof entry.meta?.path === 'string') await unlink(entry.meta.path).catch(() => undefined);
     }
@@ -529,7 +531,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
     else if (stored && why === 'cancel' && !entry.bytesComplete && !(reason === 'release' && this.#slots.parked(entry))) {
       // Not parked, or parked and now cancelled: the session and its bytes go.
       stored.resume?.end();
-      await stored.store.abort(stored.record).catch((e: unknown) => this.#owner.app.log('aborting a cancelled upload failed', e));
+      await stored.store.abort(stored.record).catch((e: unknown) => this.#owner.app.logger.error({ err: e, view: this.#owner.id, upload: state.name, ref: entry.ref }, 'aborting a cancelled upload failed'));
     }
     if (why === 'cancel' && entry.bytesComplete && stored && typeof entry.meta?.path === 'string') await unlink(entry.meta.path).catch(() => undefined);
   }

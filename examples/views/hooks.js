@@ -1,7 +1,7 @@
 // Colocated hooks and scripts: browser code written beside the view that
 // uses it and shipped with the page (no build step). Also the server's
 // pushEvent to hooks, and replies to a hook's pushEvent.
-import { clientScript, createLiveComponent, createLiveView, hook, html, JS, liveComponent } from 'inletjs';
+import { clientScript, clientStyle, createLiveComponent, createLiveView, hook, html, JS, liveComponent } from 'inletjs';
 import { nav } from './layout.js';
 
 /** Formats ten digits as 123-456-7890 while typing. */
@@ -58,6 +58,9 @@ export const ExecJs = clientScript('exec-js', (liveSocket) => {
   window.addEventListener('phx:js-exec', (e) => liveSocket.execJS(liveSocket.main.el, e.detail.cmd));
 });
 
+/** CSS beside the view, linked by every page as one stylesheet. */
+export const HooksStyle = clientStyle('hooks-page', `.global-css { background-color: rgb(255, 0, 0); color: white; padding: .2rem .4rem; }`);
+
 export const Oracle = createLiveComponent({
   hooks: [Ask],
   handleEvent: (event, socket) => {
@@ -67,7 +70,7 @@ export const Oracle = createLiveComponent({
 });
 
 export const Hooks = createLiveView({
-  hooks: [PhoneNumber, Ping, Notice, ExecJs],
+  hooks: [PhoneNumber, Ping, Notice, ExecJs, HooksStyle],
   mount: (socket) => {
     socket.assign({ phone: '', phases: 0 });
     socket.pageTitle('Colocated hooks');
@@ -103,5 +106,6 @@ ${liveComponent(Oracle, { id: 'oracle' })}
 <p><button id="phases" phx-click="phases">events before and after the patch</button> <span id="phase-count">${phases}</span></p>
 <button id="push-js" phx-click="push-js">Push JS from the server</button>
 <h2 id="hello">Hello!</h2>
+<p id="global-css" class="global-css">Styled by colocated CSS</p>
 </main>`,
 });

@@ -269,6 +269,10 @@ describe('colocated hooks and scripts', () => {
     await expect.poll(() => page.textContent('#ping')).toBe('pong 101');
   });
 
+  it('colocated CSS is linked by the page', async () => {
+    expect(await page.evaluate(`getComputedStyle(document.getElementById('global-css')).backgroundColor`)).toBe('rgb(255, 0, 0)');
+  });
+
   it('the script is served with a content hash and cached', async () => {
     const html = await (await fetch(`${server.url}/hooks`)).text();
     const src = /<script defer src="([^"]+)"><\/script>/.exec(html)?.[1] ?? '';

@@ -24,8 +24,10 @@ export {
 export {
   hook,
   clientScript,
+  clientStyle,
   ColocatedHook,
   ColocatedScript,
+  ColocatedStyle,
   type Colocated,
   type HookContext,
   type HookCallbacks,
@@ -33,7 +35,7 @@ export {
   type HookReply,
   type LooseElement,
 } from './render/colocated.js';
-export { COLOCATED_PATH } from './live/colocated.js';
+export { COLOCATED_PATH, COLOCATED_CSS_PATH } from './live/colocated.js';
 export { renderToString } from './render/tree.js';
 export { attrs, optionsForSelect, type SelectOption } from './render/attrs.js';
 export { portal, focusWrap, formTag, type PortalOptions, type FormTagOptions } from './render/components.js';

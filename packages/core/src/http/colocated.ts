@@ -7,12 +7,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ColocatedRegistry } from '../live/colocated.js';
 
-/** Sends the colocated script for a GET or HEAD. */
-export async function sendColocated(registry: ColocatedRegistry, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { text, hash } = registry.bundle();
+/** Sends the colocated script (or, with `css`, the stylesheet) for a GET or HEAD. */
+export async function sendColocated(registry: ColocatedRegistry, req: IncomingMessage, res: ServerResponse, css = false): Promise<void> {
+  const { text, hash } = css ? registry.styles() : registry.bundle();
   const etag = `"${hash}"`;
   const version = new URL(req.url ?? '/', 'http://x').searchParams.get('v');
-  res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
+  res.setHeader('Content-Type', css ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8');
   res.setHeader('ETag', etag);
   res.setHeader('Cache-Control', version === hash ? 'public, max-age=31536000, immutable' : 'no-cache');
   res.setHeader('X-Content-Type-Options', 'nosniff');

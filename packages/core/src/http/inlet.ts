@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { LiveApp, type Layout } from '../live/app.js';
-import { COLOCATED_PATH } from '../live/colocated.js';
+import { COLOCATED_CSS_PATH, COLOCATED_PATH } from '../live/colocated.js';
 import type { Colocated } from '../render/colocated.js';
 import { MemoryPubSub, type PubSub } from '../live/pubsub.js';
 import { resolveSecret } from '../live/tokens.js';
@@ -335,7 +335,9 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
         await whenAnswered(res);
       };
     }
-    if (path === COLOCATED_PATH && (req.method === 'GET' || req.method === 'HEAD')) return (res) => sendColocated(app.colocated, req, res);
+    if ((path === COLOCATED_PATH || path === COLOCATED_CSS_PATH) && (req.method === 'GET' || req.method === 'HEAD')) {
+      return (res) => sendColocated(app.colocated, req, res, path === COLOCATED_CSS_PATH);
+    }
     const url = requestUrl(req, trustProxy);
     const hit = await findStatic([clientDir, ...staticDirs], url.pathname, req.method);
     if (hit) return (res) => sendStatic(hit, req, res, logger);

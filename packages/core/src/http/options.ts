@@ -5,7 +5,7 @@
  */
 import { LOG_LEVELS } from '../logger.js';
 import { isLiveRoute } from '../live/router.js';
-import { ColocatedHook, ColocatedScript } from '../render/colocated.js';
+import { ColocatedHook, ColocatedScript, ColocatedStyle } from '../render/colocated.js';
 import { uploadStoreCheck } from '../uploads/store.js';
 import {
   boolean,
@@ -72,7 +72,9 @@ export const INLET_OPTIONS_SCHEMA: Schema = {
   errorPage: func,
   scripts: anyString,
   hooks: list((value, path) => {
-    if (!(value instanceof ColocatedHook) && !(value instanceof ColocatedScript)) throw new InletOptionError(path, 'must be made with hook() or clientScript().');
+    if (!(value instanceof ColocatedHook) && !(value instanceof ColocatedScript) && !(value instanceof ColocatedStyle)) {
+      throw new InletOptionError(path, 'must be made with hook(), clientScript() or clientStyle().');
+    }
   }, 'a list of hooks'),
   staticDirs: list(staticDir, 'a list of folders (a single folder goes in a list: ["public"])'),
   session: func,

@@ -10,10 +10,12 @@
  */
 import { createHash } from 'node:crypto';
 import { InletError } from '../errors.js';
-import { ColocatedHook, ColocatedScript, type Colocated } from '../render/colocated.js';
+import { ColocatedHook, ColocatedScript, ColocatedStyle, type Colocated } from '../render/colocated.js';
 
 /** Where the colocated script is served. */
 export const COLOCATED_PATH = '/inlet/colocated.js';
+/** Where the colocated stylesheet is served. */
+export const COLOCATED_CSS_PATH = '/inlet/colocated.css';
 
 /** The global the script fills and `connect()` reads: `{ hooks, scripts }`. */
 export const COLOCATED_GLOBAL = '__inletColocated';
@@ -26,6 +28,7 @@ export class ColocatedRegistry {
   readonly #items = new Map<string, Colocated>();
   readonly #warn: (message: string) => void;
   #bundle?: { text: string; hash: string };
+  #styles?: { text: string; hash: string };
   /** Set once a page has referenced the bundle: later additions reach only later pages. */
   #served = false;
 
@@ -47,8 +50,8 @@ export class ColocatedRegistry {
   }
 
   #put(item: Colocated, live: boolean): void {
-    if (!(item instanceof ColocatedHook) && !(item instanceof ColocatedScript)) {
-      throw new InletError('INLET_ERR_HOOK_SOURCE', 'A view’s `hooks` lists values made by hook() or clientScript().');
+    if (!(item instanceof ColocatedHook) && !(item instanceof ColocatedScript) && !(item instanceof ColocatedStyle)) {
+      throw new InletError('INLET_ERR_HOOK_SOURCE', 'A view’s `hooks` lists values made by hook(), clientScript() or clientStyle().');
     }
     const key = `${item.kind}:${item.name}`;
     const existing = this.#items.get(key);
@@ -59,6 +62,7 @@ export class ColocatedRegistry {
     }
     this.#items.set(key, item);
     this.#bundle = undefined;
+    this.#styles = undefined;
     if (live && this.#served) {
       this.#warn(
         `hook "${item.name}" was first seen in a live render; pages loaded before it lack it. List it in its view's \`hooks\` (or the \`hooks\` option).`,
@@ -77,7 +81,7 @@ export class ColocatedRegistry {
     const scripts: string[] = [];
     for (const item of this.#items.values()) {
       if (item instanceof ColocatedHook) hooks.push(`${JSON.stringify(item.name)}: ${item.source}`);
-      else scripts.push(`[${JSON.stringify(item.name)}, ${item.source}]`);
+      else if (item instanceof ColocatedScript) scripts.push(`[${JSON.stringify(item.name)}, ${item.source}]`);
     }
     // `__name` stands in for esbuild's keepNames helper (tsx), which can appear inside serialised bodies.
     const text = `// Inlet colocated hooks and scripts (generated)
@@ -98,10 +102,24 @@ ${scripts.join(',\n')}
     return this.#bundle;
   }
 
-  /** The `<script>` tag a page loads the bundle with (nothing when there is nothing to load). */
+  /** The colocated styles as one stylesheet, and its content hash. */
+  styles(): { text: string; hash: string } {
+    if (this.#styles) return this.#styles;
+    const parts: string[] = [];
+    for (const item of this.#items.values()) if (item instanceof ColocatedStyle) parts.push(`/* ${item.name} */\n${item.source}\n`);
+    const text = parts.join('\n');
+    this.#styles = { text, hash: createHash('sha256').update(text).digest('base64url').slice(0, 16) };
+    return this.#styles;
+  }
+
+  /** The tags a page loads the bundle (and stylesheet) with; nothing when there is nothing to load. */
   scriptTag(): string {
     if (this.#items.size === 0) return '';
     this.#served = true;
-    return `<script defer src="${COLOCATED_PATH}?v=${this.bundle().hash}"></script>`;
+    let tags = '';
+    const items = [...this.#items.values()];
+    if (items.some((i) => i instanceof ColocatedStyle)) tags += `<link rel="stylesheet" href="${COLOCATED_CSS_PATH}?v=${this.styles().hash}">`;
+    if (items.some((i) => !(i instanceof ColocatedStyle))) tags += `<script defer src="${COLOCATED_PATH}?v=${this.bundle().hash}"></script>`;
+    return tags;
   }
 }

@@ -2,7 +2,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { InletError } from '../errors.js';
 import { ColocatedRegistry, COLOCATED_GLOBAL } from '../live/colocated.js';
-import { clientScript, hook } from './colocated.js';
+import { clientScript, clientStyle, hook } from './colocated.js';
 import { html } from './template.js';
 import { renderTemplate, treeToHtml } from './tree.js';
 
@@ -110,6 +110,16 @@ describe('colocated hooks', () => {
     expect(registry.size).toBe(1);
     expect(code(() => registry.add([hook('Twice', { updated() {} })]))).toBe('INLET_ERR_HOOK_SOURCE');
     expect(code(() => registry.add([{ name: 'x' } as never]))).toBe('INLET_ERR_HOOK_SOURCE');
+  });
+
+  it('styles go into one stylesheet, linked only when there are some', () => {
+    const registry = new ColocatedRegistry();
+    registry.add([hook('OnlyHook', { mounted() {} })]);
+    expect(registry.scriptTag()).not.toContain('<link');
+    registry.add([clientStyle('a', '.a { color: red; }'), clientStyle('b', '.b { color: blue; }')]);
+    expect(registry.scriptTag()).toMatch(/^<link rel="stylesheet" href="\/inlet\/colocated\.css\?v=[\w-]{16}"><script defer src=/);
+    expect(registry.styles().text).toBe('/* a */\n.a { color: red; }\n\n/* b */\n.b { color: blue; }\n');
+    expect(code(() => clientStyle('c', 3 as never))).toBe('INLET_ERR_HOOK_SOURCE');
   });
 
   it('the bundle is versioned by content; a hook first seen live is added with a warning', () => {

@@ -170,7 +170,23 @@ export class ColocatedScript {
   }
 }
 
-export type Colocated = ColocatedHook | ColocatedScript;
+/** A global stylesheet written beside the view (Phoenix's global colocated CSS). */
+export class ColocatedStyle {
+  readonly kind = 'style';
+  readonly name: string;
+  /** The CSS text. */
+  readonly source: string;
+
+  /** @internal use {@link clientStyle} */
+  constructor(name: string, css: string) {
+    if (typeof name !== 'string' || !NAME.test(name)) throw new InletError('INLET_ERR_HOOK_SOURCE', `A style name must match ${String(NAME)}, got ${JSON.stringify(name)}.`);
+    if (typeof css !== 'string') throw new InletError('INLET_ERR_HOOK_SOURCE', `Style "${name}" needs CSS text.`);
+    this.name = name;
+    this.source = css;
+  }
+}
+
+export type Colocated = ColocatedHook | ColocatedScript | ColocatedStyle;
 
 /**
  * Defines a hook beside the view that uses it. Inside the callbacks, `this`
@@ -207,4 +223,16 @@ export function hook<T extends object>(name: string, definition: T & HookCallbac
  */
 export function clientScript(name: string, run: (liveSocket: any) => void): ColocatedScript {
   return new ColocatedScript(name, run);
+}
+
+/**
+ * Defines CSS beside the view that uses it; every page links the app's
+ * colocated styles as one stylesheet. The CSS is global (not scoped).
+ *
+ * @example
+ * export const CardStyle = clientStyle('card', `.card { border: 1px solid #ddd; }`)
+ * export const Cards = createLiveView({ hooks: [CardStyle], render: … })
+ */
+export function clientStyle(name: string, css: string): ColocatedStyle {
+  return new ColocatedStyle(name, css);
 }

@@ -1,31 +1,48 @@
 #!/usr/bin/env node
-// Redis round trips per chunk, counted by the server (INFO commandstats): the
-// sequence a node runs for each chunk of a shared upload, on
-// RedisUploadStateStore, with chunks alternating between three clients (three
-// nodes). Target: at most 2 per chunk, O(1) in the file's size and part count.
+// Redis round trips per chunk, counted by the server (MONITOR): one upload of
+// many chunks through the real chunk receiver, on three nodes (three
+// SessionRegistry instances, each with its own Redis connections:
+// RedisUploadStateStore + RedisPubSub, and its own HTTP server), with the
+// chunks sent to the nodes in turn as a round-robin proxy would. Target: at
+// most 2 per chunk, O(1) in the file's size and part count.
 //
-//   npm run build && node bench/cluster-roundtrips.mjs [--chunks 200]
+//   flock /tmp/inlet-bench.lock node --import ./test/fuzz/register-ts.mjs bench/cluster-roundtrips.mjs [--chunks 200] [--kib 256]
 //
-// Per chunk: `claim` (take the lease and read the record: one EVALSHA) and
-// `commit` (compare-and-set the offset, append the part, release: one
-// EVALSHA). The count also includes what an upload costs once (create, the
-// final read with every part, end). Commands are counted with MONITOR, which
-// tags the commands a Lua script runs inside Redis as "lua": those cost no
-// round trip and are left out. Each command a client sends is at most one
-// round trip (commands sent together share one), so the count bounds round
-// trips from above.
-//
-// Status: this drives the state store directly, as the receiver will once it
-// is wired to it (issue #9 step 4); the same count through the HTTP receiver
-// replaces this loop then.
+// Per chunk, in the request's path: `claim` (take the lease and read the
+// record: one EVALSHA) and `commit` (compare-and-set the offset, save the
+// hash state, release: one EVALSHA). Besides, a chunk stored on a node other
+// than the one holding the view tells that node about progress with one
+// PUBLISH, which the request does not wait for. MONITOR tags the commands a
+// Lua script runs inside Redis as "lua": those cost no round trip and are
+// left out. The bytes go to one in-process store shared by the three
+// registries (Redis is what is counted, not S3).
 import { spawn } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRedisClient, RedisUploadStateStore } from '@inletjs/redis';
+import { createServer as createHttpServer } from 'node:http';
+import { randomBytes, createHash } from 'node:crypto';
+import { createRedisClient, RedisPubSub, RedisUploadStateStore } from '@inletjs/redis';
+import { MemoryStore } from 'inletjs';
+import { createReceiverHandler, SessionRegistry } from '../packages/core/src/uploads/receiver/index.ts';
 
 const args = process.argv.slice(2);
-const CHUNKS = Number(args[args.indexOf('--chunks') + 1] || 200);
-const PART = 5 * 1024 * 1024;
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const CHUNKS = opt('chunks', 200);
+const CHUNK = opt('kib', 256) * 1024;
+
+/** One store the three registries share, as S3 is shared by real nodes. */
+class SharedMemoryStore extends MemoryStore {
+  capabilities = new Set([...this.capabilities, 'shared']);
+  // What a shared store hands over is small (S3: bucket, key, ETag); the record keeps it for every node.
+  async complete(upload, signal) {
+    const { size } = await super.complete(upload, signal);
+    return { size };
+  }
+}
+const quiet = process.env.DEBUG_RT ? { error: console.error, warn: console.error, info() {}, debug() {} } : { error() {}, warn() {}, info() {}, debug() {} };
 
 async function freePort() {
   return new Promise((resolve) => {
@@ -75,46 +92,68 @@ try {
   const url = `redis://127.0.0.1:${port}`;
   const admin = await createRedisClient({ url });
   await watch(await createRedisClient({ url }));
-  const nodes = await Promise.all([0, 1, 2].map(async () => new RedisUploadStateStore({ client: await createRedisClient({ url }) })));
-  // Warm the script cache (the first EVALSHA of each script after a restart also costs an EVAL).
-  await nodes[0].create('warm', { maxSize: 1, expiresAt: Date.now() + 60_000, owner: {} });
-  const w = await nodes[0].claim('warm', 1000);
-  await nodes[0].commit('warm', w.lease, { from: 0 });
+  const store = new SharedMemoryStore({ maxBytes: 2 * CHUNKS * CHUNK + 4 * CHUNK });
+  const nodes = await Promise.all(
+    [0, 1, 2].map(async () => {
+      const client = await createRedisClient({ url });
+      const pubsub = new RedisPubSub({ client });
+      const registry = new SessionRegistry({ store, states: new RedisUploadStateStore({ client }), pubsub, sweepIntervalMs: 0, logger: quiet });
+      await registry.start();
+      const handle = createReceiverHandler(registry);
+      const server = createHttpServer((req, res) => handle(req, res) || res.writeHead(404).end());
+      await new Promise((r) => server.listen(0, '127.0.0.1', r));
+      return { registry, pubsub, client, server, url: `http://127.0.0.1:${server.address().port}` };
+    }),
+  );
+  const data = randomBytes(CHUNKS * CHUNK);
+  const put = (node, token, start, end) =>
+    fetch(`${node.url}/_inlet/uploads/${token}`, { method: 'PUT', headers: { 'content-range': `bytes ${start}-${end}/${data.length}` }, body: data.subarray(start, end + 1) });
+  // Warm the script cache (the first EVALSHA of each script after a restart also costs an EVAL) and the connections.
+  const warm = await nodes[0].registry.mint({ maxSize: data.length, entry: { viewId: 'warm', confRef: '0', entryRef: '0' } });
+  for (const [i, n] of nodes.entries()) await (await put(n, warm.token, i * CHUNK, (i + 1) * CHUNK - 1)).arrayBuffer();
+  await nodes[0].registry.cancel(warm.token);
 
-  const id = `upload-${Date.now()}`;
-  const total = CHUNKS * PART;
+  let meta;
+  nodes[0].registry.onComplete((_s, m) => (meta = m));
   const before = await commandCalls(admin);
-  await nodes[0].create(id, { maxSize: total, expiresAt: Date.now() + 60_000, owner: { viewId: 'v' }, store: { uploadId: 'u' } });
+  const minted = await nodes[0].registry.mint({ maxSize: data.length, entry: { viewId: 'v', confRef: '0', entryRef: '0' } });
   const afterCreate = await commandCalls(admin);
-  for (let i = 0; i < CHUNKS; i++) {
-    const node = nodes[i % 3];
-    const c = await node.claim(id, 30_000);
-    if (c.kind !== 'claimed') throw new Error(`chunk ${i}: ${c.kind}`);
-    const r = await node.commit(id, c.lease, {
-      from: c.record.offset,
-      offset: c.record.offset + PART,
-      total,
-      part: { offset: c.record.offset, size: PART, etag: `"${i}"` },
-      expiresAt: Date.now() + 60_000,
-    });
-    if (r !== 'committed') throw new Error(`chunk ${i}: ${r}`);
+  let statuses = '';
+  for (let i = 0; i < CHUNKS - 1; i++) {
+    const res = await put(nodes[i % 3], minted.token, i * CHUNK, (i + 1) * CHUNK - 1);
+    await res.arrayBuffer();
+    if (res.status !== 308) throw new Error(`chunk ${i}: ${res.status}`);
   }
   const afterChunks = await commandCalls(admin);
-  const last = await nodes[1].claim(id, 30_000, { parts: true });
-  if (last.kind !== 'claimed' || last.record.parts.length !== CHUNKS) throw new Error('parts lost');
-  await nodes[1].commit(id, last.lease, { from: total, state: 'complete', meta: { key: 'k' } });
-  const c2 = await nodes[2].claim(id, 30_000);
-  await nodes[2].end(id, c2.lease, 'complete', 60_000);
+  const last = await put(nodes[(CHUNKS - 1) % 3], minted.token, (CHUNKS - 1) * CHUNK, data.length - 1);
+  statuses = String(last.status);
+  if (last.status !== 201) console.error('last chunk:', last.status, last.headers.get('range'), await last.clone().text());
+  await last.arrayBuffer();
+  for (let i = 0; i < 100 && !meta; i++) await sleep(10);
+  await nodes[0].registry.consumed(minted.token);
   const afterAll = await commandCalls(admin);
+  const sha = createHash('sha256').update(data).digest('hex');
+  if (statuses !== '201' || meta?.sha256 !== sha) throw new Error(`upload did not complete byte-exact (${statuses}, ${meta?.sha256})`);
 
   const perChunk = diff(afterCreate, afterChunks);
   const once = { ...diff(before, afterCreate) };
   for (const [k, v] of Object.entries(diff(afterChunks, afterAll))) once[k] = (once[k] ?? 0) + v;
   delete once.ping;
   delete perChunk.ping;
-  console.log(`Redis commands for one upload of ${CHUNKS} chunks of 5 MiB, alternating over 3 nodes (counted by redis-server):`);
-  console.log(`  per chunk: ${(sum(perChunk) / CHUNKS).toFixed(2)} (${Object.entries(perChunk).map(([k, v]) => `${k} ${v}`).join(', ')}) -> at most ${(sum(perChunk) / CHUNKS).toFixed(2)} round trips per chunk (target <= 2)`);
-  console.log(`  once per upload: ${sum(once)} (${Object.entries(once).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  const n = CHUNKS - 1;
+  const awaited = sum(perChunk) - (perChunk.publish ?? 0);
+  console.log(`uptime: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`Redis commands for one upload of ${CHUNKS} chunks of ${CHUNK / 1024} KiB through the HTTP receiver, alternating over 3 nodes (counted by redis-server; sha256 checked):`);
+  console.log(`  per chunk (${n} chunks before the last): ${(sum(perChunk) / n).toFixed(2)} commands (${Object.entries(perChunk).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  console.log(`    in the request's path: ${(awaited / n).toFixed(2)} round trips per chunk (target <= 2)`);
+  console.log(`    not waited for: ${((perChunk.publish ?? 0) / n).toFixed(2)} PUBLISH per chunk (progress to the view's node, for the 2 chunks in 3 stored elsewhere)`);
+  console.log(`  once per upload (mint, last chunk with completion, consume): ${sum(once)} (${Object.entries(once).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  for (const node of nodes) {
+    await node.registry.close();
+    node.server.closeAllConnections();
+    node.server.close();
+    await node.pubsub.close();
+  }
   process.exit(0);
 } finally {
   server.kill('SIGKILL');

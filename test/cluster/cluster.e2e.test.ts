@@ -4,21 +4,45 @@
  * redis-server (test/cluster/topology.ts). Each page's live socket lands on
  * whichever node the proxy picks; what one view broadcasts must still reach
  * views held by the other nodes.
+ *
+ * With the shared radosgw, the nodes also share the chunk receiver's
+ * sessions (Redis) and bytes (S3 multipart): an UpChunk upload's chunks are
+ * balanced over the nodes one by one, survive a node killed mid-upload, and
+ * a Redis restart mid-upload either completes byte-exact or fails in plain
+ * words. Every object is read back from S3 and compared by sha256.
  */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectPageErrors, gotoLive, launchBrowser, MAIN_CONNECTED, WEBSOCKET_DOWN_ERRORS, type PageErrors } from '../support/browser.js';
+import { makeRandomFile } from '../support/files.js';
+import { disposeS3TestEnv, getS3TestEnv, RGW_SKIP_MESSAGE, s3TestClient, type S3TestEnv } from '../support/rgw.js';
 import { startCluster, type Cluster } from './topology.js';
 
+const MiB = 1024 * 1024;
 let browser: Browser;
 let cluster: Cluster;
+let s3: S3TestEnv | null;
+let dir: string;
+const prefix = `cluster-${randomBytes(4).toString('hex')}/`;
 
 beforeAll(async () => {
-  [browser, cluster] = await Promise.all([launchBrowser(), startCluster({ nodes: 3 })]);
-});
+  dir = await mkdtemp(join(tmpdir(), 'inlet-cluster-e2e-'));
+  s3 = await getS3TestEnv();
+  const env: Record<string, string> = s3
+    ? { INLET_S3_BUCKET: s3.bucket, INLET_S3_ENDPOINT: s3.endpoint, INLET_S3_REGION: s3.region, INLET_S3_ACCESS_KEY: s3.accessKeyId, INLET_S3_SECRET: s3.secretAccessKey, INLET_S3_PREFIX: prefix }
+    : {};
+  [browser, cluster] = await Promise.all([launchBrowser(), startCluster({ nodes: 3, env })]);
+}, 180_000);
 afterAll(async () => {
   await browser?.close();
   await cluster?.stop();
+  await disposeS3TestEnv(s3).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
 });
 
 interface OpenPage {
@@ -126,3 +150,155 @@ describe('cluster in Chromium', () => {
     }
   });
 });
+
+/** One chunk request (UpChunk's PUT) as the page saw it: the node HAProxy sent it to, and the answer. */
+interface ChunkAnswer {
+  node: string;
+  status: number;
+  at: number;
+}
+
+/** Watches the page's chunk requests; `failed` counts those that got no answer at all. */
+function watchChunks(page: Page): { answers: ChunkAnswer[]; failed: number; onRequest?: () => void } {
+  const seen: { answers: ChunkAnswer[]; failed: number; onRequest?: () => void } = { answers: [], failed: 0 };
+  const isChunk = (url: string, method: string) => url.includes('/_inlet/uploads/') && method === 'PUT';
+  page.on('request', (r) => {
+    if (isChunk(r.url(), r.method())) seen.onRequest?.();
+  });
+  page.on('response', (r) => {
+    if (isChunk(r.url(), r.request().method())) seen.answers.push({ node: r.headers()['x-inlet-node'] ?? '?', status: r.status(), at: Date.now() });
+  });
+  page.on('requestfailed', (r) => {
+    if (isChunk(r.url(), r.method())) seen.failed++;
+  });
+  return seen;
+}
+
+async function objectSha(key: string): Promise<string> {
+  const env = s3!;
+  const out = await s3TestClient(env).send(new GetObjectCommand({ Bucket: env.bucket, Key: key }));
+  return createHash('sha256').update(await out.Body!.transformToByteArray()).digest('hex');
+}
+
+async function objectKeys(): Promise<string[]> {
+  const env = s3!;
+  const out = await s3TestClient(env).send(new ListObjectsV2Command({ Bucket: env.bucket, Prefix: prefix }));
+  return (out.Contents ?? []).flatMap((o) => (o.Key && !o.Key.includes('/.inlet-uploads/') ? [o.Key] : []));
+}
+
+/** What a finished upload left: the page's entry for it and the object, or the error it shows. */
+async function outcome(page: Page, name: string): Promise<{ saved?: { key: string; sha: string; node: string }; error?: string }> {
+  const li = page.locator(`#saved li:has-text("${name}")`);
+  const msg = page.locator(`.entry[data-name="${name}"] .msg`);
+  await expect.poll(async () => (await li.count()) > 0 || ((await msg.count()) > 0 && (await msg.textContent())?.trim() !== ''), { timeout: 150_000, interval: 250 }).toBe(true);
+  if ((await li.count()) > 0) {
+    return { saved: { key: (await li.getAttribute('data-key')) ?? '', sha: (await li.getAttribute('data-sha')) ?? '', node: (await li.getAttribute('data-node')) ?? '' } };
+  }
+  return { error: (await msg.textContent())?.trim() ?? '' };
+}
+
+async function openChunked(): Promise<OpenPage> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = collectPageErrors(page);
+  await gotoLive(page, `${cluster.url}/chunked`);
+  return { page, context, node: (await page.textContent('#node'))?.trim() ?? '', errors };
+}
+
+describe('UpChunk uploads across nodes (sessions in Redis, bytes in S3 multipart)', () => {
+  it('consecutive chunks of one upload land on different nodes, and the object is byte-exact', async (ctx) => {
+    ctx.skip(!s3, RGW_SKIP_MESSAGE);
+    const f = await makeRandomFile(dir, 'alternating.bin', 27 * MiB + 12_345);
+    const o = await openChunked();
+    try {
+      const chunks = watchChunks(o.page);
+      await o.page.setInputFiles('input[type=file]', f.path);
+      const done = await outcome(o.page, 'alternating.bin');
+      expect(done.error).toBeUndefined();
+      expect(await objectSha(done.saved!.key)).toBe(f.sha);
+      expect(done.saved!.sha).toBe(f.sha);
+      // 6 chunks of 5 MiB, each answered by the node after the previous one's (HAProxy round-robin, no affinity).
+      expect(chunks.answers.map((a) => a.status)).toEqual([308, 308, 308, 308, 308, 201]);
+      const nodes = chunks.answers.map((a) => a.node);
+      expect(new Set(nodes).size).toBe(3);
+      for (let i = 1; i < nodes.length; i++) expect(nodes[i]).not.toBe(nodes[i - 1]);
+      expect(o.errors.unexpected()).toEqual([]);
+    } finally {
+      await o.context.close();
+    }
+  }, 180_000);
+
+  it('a node killed mid-upload: the next chunks go to the survivors and the upload completes byte-exact', async (ctx) => {
+    ctx.skip(!s3, RGW_SKIP_MESSAGE);
+    const f = await makeRandomFile(dir, 'killed.bin', 42 * MiB + 777);
+    const o = await openChunked();
+    // The victim is not the node holding the page's socket (that would end the view, and its entry with it).
+    const victim = cluster.nodes.find((n) => n.name !== o.node)!;
+    const order = cluster.nodes.map((n) => n.name);
+    let killedAt = 0;
+    try {
+      const chunks = watchChunks(o.page);
+      // Round-robin: once two chunks were answered, the request after one answered by the node before the
+      // victim goes to the victim; kill it while that chunk is under way (its lease then has to lapse).
+      chunks.onRequest = () => {
+        const last = chunks.answers.at(-1);
+        if (killedAt || chunks.answers.length < 2 || !last) return;
+        if (order[(order.indexOf(last.node) + 1) % order.length] !== victim.name) return;
+        killedAt = Date.now();
+        setTimeout(() => void victim.kill(), 150);
+      };
+      await o.page.setInputFiles('input[type=file]', f.path);
+      const done = await outcome(o.page, 'killed.bin');
+      expect(done.error).toBeUndefined();
+      expect(killedAt).toBeGreaterThan(0);
+      expect(await objectSha(done.saved!.key)).toBe(f.sha);
+      expect(done.saved!.sha).toBe(f.sha);
+      // Nothing answered by the victim once it was killed (150 ms after the request started), and the chunks went on.
+      const after = chunks.answers.filter((a) => a.at > killedAt + 150);
+      expect(after.length).toBeGreaterThan(0);
+      expect(after.filter((a) => a.node === victim.name)).toEqual([]);
+      expect(chunks.answers.filter((a) => a.status === 308 || a.status === 201).length).toBeGreaterThanOrEqual(9);
+      console.log(`node killed mid-upload: ${victim.name}; answers ${chunks.answers.map((a) => `${a.node}:${a.status}`).join(' ')}; ${chunks.failed} request(s) with no answer`);
+      expect(o.errors.unexpected([/50[234]/, /ERR_EMPTY_RESPONSE|ERR_CONNECTION|Failed to load resource/])).toEqual([]);
+    } finally {
+      await o.context.close();
+      await victim.start();
+    }
+  }, 240_000);
+
+  it('Redis restarted mid-upload: the upload completes byte-exact or fails in plain words; never a corrupt object', async (ctx) => {
+    ctx.skip(!s3, RGW_SKIP_MESSAGE);
+    const f = await makeRandomFile(dir, 'redis-restart.bin', 42 * MiB + 999);
+    const o = await openChunked();
+    const before = await objectKeys();
+    try {
+      const chunks = watchChunks(o.page);
+      let restarted: Promise<void> | undefined;
+      chunks.onRequest = () => {
+        if (!restarted && chunks.answers.length >= 2) restarted = cluster.redis.restart(500);
+      };
+      await o.page.setInputFiles('input[type=file]', f.path);
+      const done = await outcome(o.page, 'redis-restart.bin');
+      await restarted;
+      expect(restarted).toBeDefined();
+      if (done.saved) {
+        expect(await objectSha(done.saved.key)).toBe(f.sha);
+        expect(done.saved.sha).toBe(f.sha);
+      } else {
+        // This Redis keeps nothing across a restart (no persistence), so the session is gone: the user is told so.
+        expect(done.error).toMatch(/^The upload failed: .*The server lost this upload's session .* please upload the file again\.$/);
+        expect((await objectKeys()).filter((k) => !before.includes(k))).toEqual([]);
+      }
+      console.log(`Redis restarted mid-upload: ${done.saved ? 'completed byte-exact' : `failed: ${done.error}`}; answers ${chunks.answers.map((a) => `${a.node}:${a.status}`).join(' ')}`);
+      // The page is still live and working: a new upload now completes byte-exact.
+      const g = await makeRandomFile(dir, 'after-restart.bin', 6 * MiB + 1);
+      await o.page.setInputFiles('input[type=file]', g.path);
+      const again = await outcome(o.page, 'after-restart.bin');
+      expect(again.error).toBeUndefined();
+      expect(await objectSha(again.saved!.key)).toBe(g.sha);
+    } finally {
+      await o.context.close();
+    }
+  }, 240_000);
+});
+

@@ -3,13 +3,18 @@
 // so it runs the current TypeScript sources).
 //
 // Environment: INLET_NODE_NAME, INLET_NODE_PORT (0: any), REDIS_URL, INLET_SECRET,
-// INLET_NODE_OUT (where /upload saves files), INLET_NODE_TMP (upload temp base).
+// INLET_NODE_OUT (where /upload saves files), INLET_NODE_TMP (upload temp base);
+// with INLET_S3_BUCKET (and INLET_S3_ENDPOINT, INLET_S3_REGION, INLET_S3_ACCESS_KEY,
+// INLET_S3_SECRET, INLET_S3_PREFIX) the chunk receiver's sessions are shared by every
+// node (RedisUploadStateStore) and its bytes go to S3 multipart (S3MultipartStore),
+// and /chunked serves UpChunk uploads whose chunks may land on any node.
 // Prints one JSON line {"url","pid"} once listening; exits when stdin closes,
 // so it never outlives its test.
-import { createRedisClient, RedisPubSub } from '@inletjs/redis';
+import { createRedisClient, RedisPubSub, RedisUploadStateStore } from '@inletjs/redis';
+import { createS3Client, S3MultipartStore } from '@inletjs/s3';
 import { createServer } from 'inletjs/node';
 import { mkdirSync } from 'node:fs';
-import { createRoom, createUpload } from './views.mjs';
+import { createChunked, createRoom, createUpload } from './views.mjs';
 
 const env = process.env;
 const name = env.INLET_NODE_NAME ?? 'node';
@@ -19,8 +24,21 @@ const pubsub = new RedisPubSub({ client: redis });
 const outDir = env.INLET_NODE_OUT ?? `${env.TMPDIR ?? '/tmp'}/inlet-cluster-out`;
 mkdirSync(outDir, { recursive: true });
 
+const s3 = env.INLET_S3_BUCKET
+  ? new S3MultipartStore({
+      client: createS3Client({
+        region: env.INLET_S3_REGION ?? 'us-east-1',
+        credentials: { accessKeyId: env.INLET_S3_ACCESS_KEY ?? '', secretAccessKey: env.INLET_S3_SECRET ?? '' },
+        ...(env.INLET_S3_ENDPOINT ? { endpoint: env.INLET_S3_ENDPOINT } : {}),
+      }),
+      bucket: env.INLET_S3_BUCKET,
+      keyPrefix: env.INLET_S3_PREFIX ?? 'cluster/',
+    })
+  : undefined;
+
 const server = createServer({
-  routes: { '/room': createRoom(name), '/upload': createUpload(name, outDir) },
+  routes: { '/room': createRoom(name), '/upload': createUpload(name, outDir), ...(s3 ? { '/chunked': createChunked(name) } : {}) },
+  ...(s3 ? { receiver: { store: s3, states: new RedisUploadStateStore({ client: redis }) } } : {}),
   ...(env.INLET_NODE_TMP ? { uploadTmpDir: env.INLET_NODE_TMP } : {}),
   secret: env.INLET_SECRET,
   pubsub,

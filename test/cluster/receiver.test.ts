@@ -254,7 +254,7 @@ describe('receiver sessions shared by three nodes (Redis + S3)', () => {
 
   it('a node whose lease lapsed mid-write cannot commit; it answers the current offset and the upload stays byte-exact', async (ctx) => {
     ctx.skip(s3.current() === null, RGW_SKIP_MESSAGE);
-    const [a, b] = (await cluster('lapse', { leaseMs: 600 })) as [Node, Node, Node];
+    const [a, b] = (await cluster('lapse', { leaseMs: 3000 })) as [Node, Node, Node];
     const data = randomBytes(2 * PART + 7);
     const { token, id } = await a.registry.mint({ maxSize: data.length, entry: entry(4) });
     // Node b stalls in its write (a long GC pause) and its lease is taken from it meanwhile.

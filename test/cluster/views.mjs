@@ -1,6 +1,6 @@
 // Views served by every node of the test cluster. Each page shows the node
 // that holds its live socket (`#node`), so a test can tell nodes apart.
-import { createLiveView, html, live_file_input } from 'inletjs';
+import { chunkedUpload, createLiveView, html, live_file_input, uploadErrorMessages } from 'inletjs';
 
 /** A chat room: every view subscribes to one topic; a click broadcasts to all. */
 export function createRoom(nodeName) {
@@ -49,5 +49,36 @@ export function createUpload(nodeName, outDir) {
       html`<p id="node">${node}</p><form id="f" phx-change="validate" phx-submit="save">${live_file_input(uploads.files)}<button type="submit">Go</button></form><ul id="saved">${saved.map(
         (s) => html`<li data-sha="${s.sha256}" data-dest="${s.dest}">${s.name}</li>`,
       )}</ul>`,
+  });
+}
+
+/**
+ * UpChunk uploads to the chunk receiver (5 MiB Content-Range requests, each
+ * balanced to any node; the node config puts sessions in Redis and bytes in
+ * S3). A finished entry is consumed at once and listed with its object key
+ * and the receiver's sha256; an entry's errors are shown in plain words.
+ */
+export function createChunked(nodeName) {
+  return createLiveView({
+    mount: (socket) => {
+      socket.assign({ saved: [], node: socket.connected ? nodeName : '' });
+      socket.allowUpload('files', {
+        accept: 'any',
+        maxEntries: 3,
+        maxFileSize: 2 * 1024 ** 3,
+        autoUpload: true,
+        external: chunkedUpload({ chunkSizeKiB: 5120 }),
+        progress: async (name, entry, s) => {
+          if (!entry.done) return;
+          const saved = await s.consumeUploadedEntry(name, entry, (meta) => ({ name: entry.clientName, key: meta.key, sha256: meta.sha256, node: nodeName }));
+          s.assign({ saved: [...s.assigns.saved, saved] });
+        },
+      });
+    },
+    handleEvent: () => undefined,
+    render: ({ node, saved }, { uploads }) =>
+      html`<p id="node">${node}</p><form id="f" phx-change="validate">${live_file_input(uploads.files)}</form>${uploads.files.entries.map(
+        (e) => html`<div class="entry" data-name="${e.clientName}"><progress value="${e.progress}" max="100"></progress><span class="msg">${uploadErrorMessages(uploads.files, e).join(' ')}</span></div>`,
+      )}<ul id="saved">${saved.map((s) => html`<li data-key="${s.key}" data-sha="${s.sha256}" data-node="${s.node}">${s.name}</li>`)}</ul>`,
   });
 }

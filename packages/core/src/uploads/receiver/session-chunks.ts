@@ -113,15 +113,7 @@ export class SessionChunks {
     const length = data.length;
     const next = await claim.renewing(async (leaseLost) => {
       const signal = AbortSignal.any([local.ending.signal, leaseLost]);
-      let target = upload;
-      if (json.created !== true) {
-        const state = await store.create(upload, signal);
-        json.created = true;
-        if (state) {
-          json.state = { ...state };
-          target = { ...upload, state };
-        }
-      }
+      const target = await this.ensureCreated(store, upload, json, signal);
       const before = await this.hashAt(local, claim.record, json, offset);
       const working = before && (await before.fork());
       let seen = 0;
@@ -156,6 +148,16 @@ export class SessionChunks {
     return { kind: 'incomplete', offset: next, total };
   }
 
+  /** Creates the upload's storage unless done; records that (and the store's state) in `json`; the record to use from now on. */
+  async ensureCreated(store: UploadStore, upload: UploadRecord, json: SessionStoreState, signal: AbortSignal): Promise<UploadRecord> {
+    if (json.created === true) return upload;
+    const state = await store.create(upload, signal);
+    json.created = true;
+    if (!state) return upload;
+    json.state = { ...state };
+    return { ...upload, state };
+  }
+
   /** Completes the store once every byte is held and commits that (with the offset reached by this request). */
   async complete(claim: Claim, local: Local, json: SessionStoreState, total: number, offset: number): Promise<ChunkOutcome> {
     const record = claim.record;
@@ -163,16 +165,8 @@ export class SessionChunks {
     const store = this.ctx.storeOf(local);
     const meta = await claim.renewing(async (leaseLost) => {
       const signal = AbortSignal.any([local.ending.signal, leaseLost]);
-      let upload = uploadRecordOf(record, json, total);
-      if (json.created !== true) {
-        // A zero-byte file: no chunk created storage.
-        const state = await store.create(upload, signal);
-        json.created = true;
-        if (state) {
-          json.state = { ...state };
-          upload = { ...upload, state };
-        }
-      }
+      // A zero-byte file: no chunk created storage, so this does.
+      const upload = await this.ensureCreated(store, uploadRecordOf(record, json, total), json, signal);
       const hash = await this.hashAt(local, record, json, offset);
       const done = await store.complete(upload, signal);
       // Digest a copy: should the commit below be refused, the hash must still be usable.

@@ -98,7 +98,18 @@ export function sessionOf(s: SessionSnapshot): UploadSession {
   };
 }
 
-/** A store's completion metadata as JSON (what crosses to another node and into the record). */
+/**
+ * A store's completion metadata as JSON (what crosses to another node and
+ * into the record). Bytes are left out: a store that hands the data itself
+ * over (`MemoryStore`) is not one nodes share, and megabytes of it in the
+ * record would only slow every node down.
+ */
 export function jsonMeta(meta: Record<string, unknown>): JsonObject {
-  return JSON.parse(JSON.stringify(meta, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))) as JsonObject;
+  return JSON.parse(
+    JSON.stringify(meta, function (this: Record<string, unknown>, key: string, v: unknown) {
+      const raw = this[key];
+      if (raw instanceof Uint8Array || raw instanceof ArrayBuffer) return undefined;
+      return typeof v === 'bigint' ? String(v) : v;
+    }),
+  ) as JsonObject;
 }

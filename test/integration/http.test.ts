@@ -181,6 +181,8 @@ describe('telemetry', () => {
         ['start', 'PUT', '/_inlet/uploads/unknowntoken'],
         ['asyncEnd', 'PUT', '/_inlet/uploads/unknowntoken'],
       ]);
+      // The end carries the response status and the route with the token left out.
+      expect(seen.at(-1)?.[1]).toMatchObject({ status: 404, template: '/_inlet/uploads/:token' });
     } finally {
       channel.unsubscribe(handlers as never);
     }

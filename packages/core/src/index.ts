@@ -191,6 +191,8 @@ export {
   type EventContext,
   type RenderTraceContext,
   type PreflightContext,
+  type ChunkContext,
+  type CompleteContext,
   type ReceiverRequestContext,
   type UploadErrorMessage,
 } from './telemetry/channels.js';

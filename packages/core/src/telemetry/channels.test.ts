@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { tracingChannel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLiveView } from '../live/view.js';
@@ -6,6 +6,7 @@ import { html } from '../render/template.js';
 import { mountLive } from '../testing/index.js';
 import { live_file_input } from '../uploads/helpers.js';
 import type { UploadWriter } from '../uploads/writer.js';
+import { MemoryStore } from '../uploads/memory-store.js';
 import { CHANNEL_NAMES } from './channels.js';
 
 type Seen = [string, string, Record<string, unknown>];
@@ -91,5 +92,53 @@ describe('diagnostics_channel tracing', () => {
     } finally {
       unsubscribe(CHANNEL_NAMES.uploadError, onError);
     }
+  });
+
+  it('traces every chunk of a socket upload and its completion, with offsets, sizes and the stored bytes intact', async () => {
+    for (const name of [CHANNEL_NAMES.chunk, CHANNEL_NAMES.complete]) watch(name);
+    const store = new MemoryStore();
+    const done: Record<string, unknown>[] = [];
+    const Stored = createLiveView({
+      mount: (s) =>
+        void s.allowUpload('doc', {
+          accept: 'any',
+          chunkSize: 1000,
+          store,
+          progress: (_name, entry) => void (entry.done && done.push(entry.meta ?? {})),
+        }),
+      handleEvent: () => undefined,
+      render: (_a, { uploads }) => html`${live_file_input(uploads.doc!)}`,
+    });
+    const view = await mountLive({ routes: { '/': Stored } }, '/');
+    const ref = /id="([^"]+)" type="file"/.exec(view.html())?.[1] ?? '';
+    const content = randomBytes(2500);
+    const result = await view.upload(ref, 'doc', [{ name: 'a.bin', content }]);
+    expect(result.entries.map((e) => e.ok)).toEqual([true]);
+    const id = view.topic.slice(3);
+    const chunks = seen.filter(([n, e]) => n === CHANNEL_NAMES.chunk && e === 'asyncEnd').map(([, , c]) => c);
+    // `result` (Node sets it on asyncEnd) is the store's durable offset after the chunk.
+    expect(chunks).toEqual([
+      { view: id, upload: 'doc', ref: '0', offset: 0, bytes: 1000, result: 1000 },
+      { view: id, upload: 'doc', ref: '0', offset: 1000, bytes: 1000, result: 2000 },
+      { view: id, upload: 'doc', ref: '0', offset: 2000, bytes: 500, result: 2500 },
+    ]);
+    const completes = seen.filter(([n]) => n === CHANNEL_NAMES.complete).map(([, e, c]) => [e, c]);
+    expect(completes.map(([e]) => e)).toEqual(['start', 'end', 'asyncStart', 'asyncEnd']);
+    expect(completes[0]?.[1]).toMatchObject({ view: id, upload: 'doc', ref: '0', size: 2500 });
+    // What the traces describe is what was stored.
+    const sha = createHash('sha256').update(content).digest('hex');
+    expect(done.map((m) => m.sha256)).toEqual([sha]);
+  });
+
+  it('a chunk the store fails to write ends its trace with the error', async () => {
+    watch(CHANNEL_NAMES.chunk);
+    const view = await mountLive({ routes: { '/': View } }, '/');
+    const ref = /id="([^"]+)" type="file"/.exec(view.html())?.[1] ?? '';
+    await view.upload(ref, 'f', [{ name: 'a.bin', content: randomBytes(3000) }]);
+    await new Promise((r) => setTimeout(r, 20));
+    const failed = seen.filter(([, e]) => e === 'error').map(([, , c]) => c);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ upload: 'f', ref: '0', offset: 0, bytes: 1000 });
+    expect((failed[0]?.error as Error).message).toBe('disk on fire');
   });
 });

@@ -11,7 +11,9 @@
  * | `inlet:view:event` | `view`, `event` (name) |
  * | `inlet:view:render` | `view` |
  * | `inlet:upload:preflight` | `view`, `ref` (config ref) |
- * | `inlet:receiver:request` | `method`, `route` |
+ * | `inlet:upload:chunk` | `view`, `upload` (config name), `ref` (entry ref), `offset`, `bytes` |
+ * | `inlet:upload:complete` | `view`, `upload`, `ref`, `size` |
+ * | `inlet:receiver:request` | `method`, `route` (the path), `template`, then `status` |
  *
  * Plain channels: `inlet:upload:error` (`view`, `upload`, `ref`, `reason`).
  */
@@ -37,10 +39,32 @@ export interface PreflightContext {
   readonly view: string;
   readonly ref: string;
 }
+/** Context of `inlet:upload:chunk`: one chunk of a socket upload written to its store. */
+export interface ChunkContext {
+  readonly view: string;
+  readonly upload: string;
+  readonly ref: string;
+  /** Where the chunk starts in the file, in bytes. */
+  readonly offset: number;
+  readonly bytes: number;
+}
+/** Context of `inlet:upload:complete`: a socket upload's store completing it (every byte written). */
+export interface CompleteContext {
+  readonly view: string;
+  readonly upload: string;
+  readonly ref: string;
+  /** Bytes stored. */
+  readonly size: number;
+}
 /** Context of `inlet:receiver:request`. */
 export interface ReceiverRequestContext {
   readonly method: string;
+  /** The request's path (with the session token). */
   readonly route: string;
+  /** The path with the token left out, `<basePath>/:token` (what `http.route` wants). */
+  readonly template: string;
+  /** The response's status code, set before `asyncEnd`. */
+  status?: number;
 }
 /** Message of `inlet:upload:error`. */
 export interface UploadErrorMessage {
@@ -56,6 +80,8 @@ export const CHANNEL_NAMES = {
   event: 'inlet:view:event',
   render: 'inlet:view:render',
   preflight: 'inlet:upload:preflight',
+  chunk: 'inlet:upload:chunk',
+  complete: 'inlet:upload:complete',
   receiverRequest: 'inlet:receiver:request',
   uploadError: 'inlet:upload:error',
 } as const;
@@ -66,13 +92,18 @@ export const CHANNEL_NAMES = {
  *
  * @example
  * import { TRACING } from 'inletjs'
- * TRACING.event.subscribe({ start: (ctx) => console.time(ctx.event), asyncEnd: (ctx) => console.timeEnd(ctx.event) })
+ * TRACING.event.subscribe({
+ *   start: (ctx) => timers.set(ctx, performance.now()),
+ *   asyncEnd: (ctx) => histogram.record(performance.now() - timers.get(ctx), { event: ctx.event }),
+ * })
  */
 export const TRACING = {
   mount: tracingChannel<MountContext>(CHANNEL_NAMES.mount),
   event: tracingChannel<EventContext>(CHANNEL_NAMES.event),
   render: tracingChannel<RenderTraceContext>(CHANNEL_NAMES.render),
   preflight: tracingChannel<PreflightContext>(CHANNEL_NAMES.preflight),
+  chunk: tracingChannel<ChunkContext>(CHANNEL_NAMES.chunk),
+  complete: tracingChannel<CompleteContext>(CHANNEL_NAMES.complete),
   receiverRequest: tracingChannel<ReceiverRequestContext>(CHANNEL_NAMES.receiverRequest),
 } as const;
 

@@ -14,6 +14,7 @@ import { ENTRY_ERRORS, UPLOAD_REASONS } from './reasons.js';
 import { sniffFirstChunk, type SniffOption } from './sniff.js';
 import type { UploadErrorReason } from './socket-api.js';
 import { chunkFromBuffer } from './store.js';
+import { TRACING } from '../telemetry/channels.js';
 
 /** What a channel checks the first bytes against. */
 export interface SniffRules {
@@ -131,7 +132,8 @@ export abstract class EntryChannel implements Channel {
     await this.#writing;
     if (!this.open || this.#writeError !== undefined) return undefined;
     this.#hash.update(data);
-    this.#writing = store.write(record, at, chunkFromBuffer(data), this.#gone.signal).then(
+    const write = () => store.write(record, at, chunkFromBuffer(data), this.#gone.signal);
+    this.#writing = (TRACING.chunk.hasSubscribers ? TRACING.chunk.tracePromise(write, { ...this.#traceFields(), offset: at, bytes: data.length }) : write()).then(
       (next) => {
         if (next !== at + data.length) this.#writeError = new Error(`the store kept ${next - at} of ${data.length} bytes`);
       },
@@ -140,6 +142,11 @@ export abstract class EntryChannel implements Channel {
       },
     );
     return undefined;
+  }
+
+  /** The view, upload name and entry ref, for telemetry. */
+  #traceFields(): { view: string; upload: string; ref: string } {
+    return { view: this.manager.viewId, upload: this.entry.uploadConfig, ref: this.entry.ref };
   }
 
   /** The SHA-256 (hex) of the bytes accepted so far; the hash goes on. */
@@ -184,7 +191,8 @@ export abstract class EntryChannel implements Channel {
     this.settled = true;
     const { store, record } = this.stored;
     try {
-      const meta = await store.complete(record, this.#gone.signal);
+      const complete = () => store.complete(record, this.#gone.signal);
+      const meta = await (TRACING.complete.hasSubscribers ? TRACING.complete.tracePromise(complete, { ...this.#traceFields(), size: this.entry.received }) : complete());
       this.entry.meta = { ...meta, sha256: this.#hash.digest('hex') };
       this.stored.resume?.end();
       return undefined;

@@ -478,6 +478,11 @@ export class UploadManager implements UploadApi, ExtensionInstance {
     this.#slots.park(entry, id);
   }
 
+  /** The id of the view whose uploads this manages. */
+  get viewId(): string {
+    return this.#owner.id;
+  }
+
   /** Binds a joined channel to the entry whose slot {@link entryForChannel} reserved. */
   attachChannel(entry: EntryState, channel: ChannelHandle, stored: StoredEntry): void {
     this.#slots.attach(entry, channel, stored);

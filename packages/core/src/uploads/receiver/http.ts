@@ -5,7 +5,7 @@
  * (never with `Location`, which a browser would follow), 201 when complete,
  * 503 for a retryable storage failure, and a precise 4xx for every mistake.
  */
-import { TRACING } from '../../telemetry/channels.js';
+import { TRACING, type ReceiverRequestContext } from '../../telemetry/channels.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InletError } from '../../errors.js';
 import { createLogger, type Logger } from '../../logger.js';
@@ -108,7 +108,14 @@ export function createReceiverHandler(
     const path = query === -1 ? url : url.slice(0, query);
     if (!path.startsWith(prefix)) return false;
     const token = path.slice(prefix.length);
-    const traced = TRACING.receiverRequest.tracePromise(() => handle(registry, req, res, token, maxChunkBytes, cors, logger), { method: req.method ?? '', route: path });
+    const context: ReceiverRequestContext = { method: req.method ?? '', route: path, template: `${basePath}/:token` };
+    const traced = TRACING.receiverRequest.tracePromise(
+      () => handle(registry, req, res, token, maxChunkBytes, cors, logger).then((handled) => {
+          context.status = res.statusCode;
+          return handled;
+        }),
+      context,
+    );
     traced.catch((err: unknown) => {
       logger.error({ err, method: req.method, route: path }, 'upload receiver request failed');
       if (!res.headersSent) send(res, { status: 500, headers: {}, body: { error: RECEIVER_ERRORS.writerError } });

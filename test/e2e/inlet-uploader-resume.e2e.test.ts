@@ -217,6 +217,24 @@ describe('resumable uploads', () => {
     expect(await stored()).toEqual({ 'offline.bin': f.sha });
   }, 120_000);
 
+  it('12 s offline (CDP), past the 10 s chunk timeout, the socket surviving: the server parks the upload and the client rejoins and continues on the same socket', async () => {
+    const size = 40 * 1024 * 1024;
+    const f = await makeRandomFile(files, 'stalled.bin', size);
+    const wire = watchSockets(page);
+    await startUpload(page, f.path);
+    await page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 10, undefined, { timeout: 60_000 });
+    await setOffline(page, true);
+    await page.waitForTimeout(12_000);
+    await setOffline(page, false);
+    await saved(page);
+    expect(wire.sockets).toBe(1);
+    expect(wire.joins.map((j) => j.resumed)).toEqual([false, true]);
+    expect(wire.joins[1]!.offset).toBeGreaterThan(0);
+    expect(wire.sent - size).toBeLessThanOrEqual(WINDOW);
+    expect(await page.getAttribute('#saved li', 'data-verified')).toBe('true');
+    expect(await stored()).toEqual({ 'stalled.bin': f.sha });
+  }, 120_000);
+
   it('3 s offline with a 500 ms heartbeat: the client drops the socket, reconnects, and the upload resumes from the server offset', async () => {
     const fast = await startExample({ ...(serverOptions() as object), scripts: FAST_HEARTBEAT } as never);
     try {

@@ -53,7 +53,7 @@ function options(extra: Partial<ServerOptions> = {}): ServerOptions {
     secret: SECRET,
     uploadTmpDir: tmp,
     log: () => undefined,
-    routes: { '/a': view(), '/b': view('other'), '/plain': view('files', { resume: false }) },
+    routes: { '/a': view(), '/b': view('other'), '/plain': view('files', { resume: false }), '/stall': view('files', { chunkTimeout: 300 }) },
     ...extra,
   };
 }
@@ -183,6 +183,20 @@ describe('a resumable upload outlives its view', () => {
     const rejoined = await joinUpload(o, FP_A, rid);
     expect(rejoined.response).toMatchObject({ offset: o.meta.chunk_size, resumed: true, rid });
     expect(await finishAndSave(o, content, o.meta.chunk_size)).toContain(`rejoin.bin|${sha(content)}|true|`);
+  });
+
+  it('a stall past the chunk timeout (a lost network the socket survives) parks the upload and crashes the channel; the rejoin continues', async () => {
+    const content = randomBytes(2 * 512 * 1024 + 77);
+    const me: Browser = {};
+    const o = await open(me, { name: 'stall.bin', size: content.length }, '/stall');
+    const { rid } = (await joinUpload(o, FP_A)).response;
+    await sendRange(o, content, 0, o.meta.chunk_size);
+    // Nothing more arrives: the server gives the channel up as crashed (the client rejoins), not the entry.
+    await seen(o.client, (f) => f[2] === o.inlet.topic && f[3] === 'phx_error');
+    const rejoined = await joinUpload(o, FP_A, rid);
+    expect(rejoined).toMatchObject({ status: 'ok', response: { offset: o.meta.chunk_size, resumed: true, rid } });
+    // The entry never failed: it is consumed.
+    expect(await finishAndSave(o, content, o.meta.chunk_size)).toContain(`stall.bin|${sha(content)}|true|`);
   });
 
   it('a cancel (the client leaves while the view lives) ends the session: it is not resumable', async () => {

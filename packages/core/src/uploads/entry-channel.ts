@@ -223,9 +223,15 @@ export abstract class EntryChannel implements Channel {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.closed || this.entry.bytesComplete) return;
+      if (this.stored.resume && !this.settled) {
+        // A stall is what a lost network looks like while the socket survives it: the upload is
+        // parked and the channel crashes, so the client rejoins once it is back and claims it.
+        void this.release('park');
+        this.ctx.crash();
+        return;
+      }
       this.manager.channelFailed(this.entry, ENTRY_ERRORS.CHUNK_TIMEOUT, `no chunk for ${this.limits.chunkTimeout} ms`);
-      // A stall is what a lost network looks like: a resumable upload waits for its claim.
-      void this.release('park');
+      void this.release('discard');
       this.ctx.close();
     }, this.limits.chunkTimeout);
     this.#timer.unref?.();

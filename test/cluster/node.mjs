@@ -7,7 +7,8 @@
 // with INLET_S3_BUCKET (and INLET_S3_ENDPOINT, INLET_S3_REGION, INLET_S3_ACCESS_KEY,
 // INLET_S3_SECRET, INLET_S3_PREFIX) the chunk receiver's sessions are shared by every
 // node (RedisUploadStateStore) and its bytes go to S3 multipart (S3MultipartStore),
-// and /chunked serves UpChunk uploads whose chunks may land on any node.
+// and /chunked serves UpChunk uploads whose chunks may land on any node; with
+// INLET_NODE_SOCKET_STORE=s3 as well, /upload stores in-socket uploads in S3 too.
 // Prints one JSON line {"url","pid"} once listening; exits when stdin closes,
 // so it never outlives its test.
 import { createRedisClient, RedisPubSub, RedisUploadStateStore } from '@inletjs/redis';
@@ -37,7 +38,7 @@ const s3 = env.INLET_S3_BUCKET
   : undefined;
 
 const server = createServer({
-  routes: { '/room': createRoom(name), '/upload': createUpload(name, outDir), ...(s3 ? { '/chunked': createChunked(name) } : {}) },
+  routes: { '/room': createRoom(name), '/upload': createUpload(name, outDir, env.INLET_NODE_SOCKET_STORE === 's3' ? s3 : undefined), ...(s3 ? { '/chunked': createChunked(name) } : {}) },
   ...(s3 ? { receiver: { store: s3, states: new RedisUploadStateStore({ client: redis }) } } : {}),
   ...(env.INLET_NODE_TMP ? { uploadTmpDir: env.INLET_NODE_TMP } : {}),
   secret: env.INLET_SECRET,

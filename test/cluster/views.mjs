@@ -25,18 +25,20 @@ export function createRoom(nodeName) {
 /**
  * In-socket uploads (the official client's lvu: channel): a form whose submit
  * consumes every entry into `outDir` and lists name, size and sha256. The
- * socket's node keeps the bytes, as Phoenix does.
+ * socket's node keeps the bytes, as Phoenix does; with `store` (S3 multipart)
+ * they go there instead, and the list gives each object's key.
  */
-export function createUpload(nodeName, outDir) {
+export function createUpload(nodeName, outDir, store) {
   let seq = 0;
   return createLiveView({
     mount: (socket) => {
       socket.assign({ saved: [], node: socket.connected ? nodeName : '' });
-      socket.allowUpload('files', { accept: 'any', maxEntries: 10, maxFileSize: 2 * 1024 ** 3 });
+      socket.allowUpload('files', { accept: 'any', maxEntries: 10, maxFileSize: 2 * 1024 ** 3, ...(store ? { store } : {}) });
     },
     handleEvent: async (event, socket) => {
       if (event.type !== 'save') return;
       const saved = await socket.consumeUploadedEntries('files', async (meta, entry) => {
+        if (store) return { name: entry.clientName, dest: meta.key, size: meta.size, sha256: meta.sha256 };
         seq += 1;
         const name = meta.fileSystem.sanitizeFilename(entry.clientName);
         const dest = `${outDir}/${nodeName}-${process.pid}-${seq}-${name}`;

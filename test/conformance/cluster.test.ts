@@ -1,10 +1,14 @@
 /**
  * The shared upload primitives pass their conformance cases: the in-memory
  * defaults (one node) and the Redis implementations (three clients on one
- * real redis-server, standing for three nodes).
+ * real redis-server, standing for three nodes). The Redis resume session
+ * store runs the resume cases of `inletjs/testing` (the in-memory one runs
+ * them in resume-sessions.test.ts).
  */
-import { createRedisClient, RedisLocker, RedisQuotaCounter, RedisUploadStateStore, type RedisClient } from '@inletjs/redis';
+import { randomBytes } from 'node:crypto';
+import { createRedisClient, RedisLocker, RedisQuotaCounter, RedisResumeSessionStore, RedisUploadStateStore, type RedisClient } from '@inletjs/redis';
 import { MemoryLocker, MemoryQuotaCounter, MemoryUploadStateStore } from 'inletjs';
+import { resumeSessionConformanceCases } from 'inletjs/testing';
 import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { lockCases, quotaCases, uploadStateCases, type Case } from './cluster-cases.js';
@@ -45,4 +49,15 @@ describe('Redis', () => {
   describe('RedisLocker', () => run(lockCases(per((client) => new RedisLocker({ client })))));
   describe('RedisQuotaCounter', () => run(quotaCases(per((client) => new RedisQuotaCounter({ client })))));
   describe('RedisUploadStateStore', () => run(uploadStateCases(per((client) => new RedisUploadStateStore({ client })))));
+  describe('RedisResumeSessionStore', () =>
+    run(
+      resumeSessionConformanceCases({
+        // A fresh prefix per case: an empty store, on the same server as the others.
+        create: async () => {
+          const client = await createRedisClient({ url: redis.url });
+          clients.push(client);
+          return new RedisResumeSessionStore({ client, prefix: `t${randomBytes(4).toString('hex')}:` });
+        },
+      }),
+    ));
 });

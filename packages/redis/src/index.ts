@@ -20,3 +20,4 @@ export { DEFAULT_CHANNEL_PREFIX, RedisPubSub, type RedisPubSubOptions } from './
 export { DEFAULT_LOCK_PREFIX, RedisLocker, type RedisLockerOptions } from './lock.js';
 export { DEFAULT_QUOTA_PREFIX, RedisQuotaCounter, type RedisQuotaCounterOptions } from './quota.js';
 export { DEFAULT_UPLOAD_PREFIX, RECORD_GRACE_MS, RedisUploadStateStore, type RedisUploadStateStoreOptions } from './state-store.js';
+export { DEFAULT_RESUME_PREFIX, RedisResumeSessionStore, type RedisResumeSessionStoreOptions } from './resume-sessions.js';

@@ -13,7 +13,7 @@ export default defineConfig({
       { find: /^inletjs\/http$/, replacement: src('http/index.ts') },
       { find: /^inletjs\/testing$/, replacement: src('testing/index.ts') },
       { find: /^@inletjs\/redis$/, replacement: fileURLToPath(new URL('./packages/redis/src/index.ts', import.meta.url)) },
-      ...['express', 'fastify', 'hono', 'koa'].map((name) => ({
+      ...['express', 'fastify', 'hono', 'koa', 'otel'].map((name) => ({
         find: new RegExp(`^@inletjs/${name}$`),
         replacement: fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
       })),

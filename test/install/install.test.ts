@@ -84,7 +84,7 @@ afterAll(async () => {
 describe('installed from the tarballs, outside the workspace', () => {
   it('installed every package from its tarball, with no link back to the workspace', async () => {
     const lock = JSON.parse(await readFile(join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, { resolved?: string; link?: boolean }> };
-    for (const name of ['inletjs', '@inletjs/client', '@inletjs/s3', '@inletjs/redis', '@inletjs/express', '@inletjs/fastify', '@inletjs/hono', '@inletjs/koa']) {
+    for (const name of ['inletjs', '@inletjs/client', '@inletjs/s3', '@inletjs/redis', '@inletjs/express', '@inletjs/fastify', '@inletjs/hono', '@inletjs/koa', '@inletjs/otel']) {
       const entry = lock.packages[`node_modules/${name}`];
       expect(entry, name).toBeDefined();
       expect(entry?.link, name).toBeUndefined();

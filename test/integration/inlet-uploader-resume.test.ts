@@ -7,7 +7,7 @@
  * session untouched; caps and the TTL hold. Every stored file is checked by sha256.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, utimes } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLiveView, html, live_file_input, type LiveView } from 'inletjs';
@@ -53,7 +53,7 @@ function options(extra: Partial<ServerOptions> = {}): ServerOptions {
     secret: SECRET,
     uploadTmpDir: tmp,
     log: () => undefined,
-    routes: { '/a': view(), '/b': view('other'), '/plain': view('files', { resume: false }), '/stall': view('files', { chunkTimeout: 300 }) },
+    routes: { '/a': view(), '/b': view('other'), '/plain': view('files', { resume: false }), '/stall': view('files', { chunkTimeout: 1000 }) },
     ...extra,
   };
 }
@@ -192,7 +192,7 @@ describe('a resumable upload outlives its view', () => {
     const { rid } = (await joinUpload(o, FP_A)).response;
     await sendRange(o, content, 0, o.meta.chunk_size);
     // Nothing more arrives: the server gives the channel up as crashed (the client rejoins), not the entry.
-    await seen(o.client, (f) => f[2] === o.inlet.topic && f[3] === 'phx_error');
+    await seen(o.client, (f) => f[2] === o.inlet.topic && f[3] === 'phx_error', 6000);
     const rejoined = await joinUpload(o, FP_A, rid);
     expect(rejoined).toMatchObject({ status: 'ok', response: { offset: o.meta.chunk_size, resumed: true, rid } });
     // The entry never failed: it is consumed.
@@ -399,6 +399,10 @@ describe('limits', () => {
     const { rid } = (await joinUpload(o, FP_A)).response;
     await sendRange(o, content, 0, o.meta.chunk_size);
     o.client.close();
+    // A chunk is acknowledged while it is written: wait for the bytes (a late write would freshen the file's time).
+    const part = join(dir, 'sessions', `${String(rid)}.part`);
+    for (let end = Date.now() + 5000; (await stat(part)).size < o.meta.chunk_size && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    await settle();
     await a.close();
     const files = await readdir(join(dir, 'sessions'));
     expect(files.sort()).toEqual([`${String(rid)}.json`, `${String(rid)}.part`]);

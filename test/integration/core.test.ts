@@ -102,8 +102,7 @@ describe('bad input', () => {
     const other = await joined('/counter');
     const bad = await PhoenixClient.connect(server.url, undefined);
     bad.sendRaw('this is not json');
-    await new Promise((r) => setTimeout(r, 100));
-    expect(bad.closed?.code).toBe(1007);
+    expect((await bad.whenClosed()).code).toBe(1007);
     const r = await other.client.request(other.joinRef, other.topic, 'event', { type: 'click', event: 'inc', value: {} });
     expect(r.status).toBe('ok');
     other.client.close();
@@ -115,8 +114,7 @@ describe('bad input', () => {
     client.sendRaw(JSON.stringify([null, '9', 'lv:x', 'event', ['not', 'an', 'object']]));
     expect((await reply)[4]).toEqual({ status: 'error', response: { reason: 'malformed frame', detail: 'payload must be an object' } });
     client.sendRaw(Buffer.from([0, 9, 9, 9, 9, 1]));
-    await new Promise((r) => setTimeout(r, 100));
-    expect(client.closed?.code).toBe(1007);
+    expect((await client.whenClosed()).code).toBe(1007);
   });
 
   it('answers unknown topics and events before join with "unmatched topic"', async () => {

@@ -84,6 +84,18 @@ export class PhoenixClient {
     return String(this.#ref++);
   }
 
+  /** Resolves with the close code and reason once the server has closed the socket (rejects after `timeoutMs`). */
+  whenClosed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+    if (this.closed) return Promise.resolve(this.closed);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timed out waiting for the socket to close')), timeoutMs);
+      this.ws.once('close', (code, reason) => {
+        clearTimeout(timer);
+        resolve({ code, reason: reason.toString() });
+      });
+    });
+  }
+
   /** Waits for a frame matching `match` that has not arrived yet. */
   waitFor(match: (f: Frame) => boolean, timeoutMs = 5000): Promise<Frame> {
     return new Promise((resolve, reject) => {

@@ -99,7 +99,7 @@ async function resumableSession(
   const csrf = ctx.connection.params._csrf_token;
   const fingerprint = payload.fp;
   if (!ctx.connection.csrfValid || typeof csrf !== 'string' || typeof fingerprint !== 'string' || !FINGERPRINT.test(fingerprint)) return undefined;
-  const target = await manager.resumableStore(name);
+  const target = await manager.resumableStore(name, entry);
   if (!target) return undefined;
   const { registry, store } = target;
   const key = { owner: signer.digest(RESUME_OWNER_PURPOSE, csrf), config: name, fingerprint, size: entry.clientSize };

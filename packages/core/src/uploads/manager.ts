@@ -461,8 +461,9 @@ export class UploadManager implements UploadApi, ExtensionInstance {
    * restarts); undefined when the config does not resume (a `writer`,
    * `resume: false`) or the server keeps no sessions.
    */
-  async resumableStore(name: string): Promise<{ registry: ResumeRegistry; store: UploadStore } | undefined> {
-    const raw = this.#state.byName(name).raw;
+  async resumableStore(name: string, entry: EntryState): Promise<{ registry: ResumeRegistry; store: UploadStore } | undefined> {
+    // By the entry's config ref first: a component's config is not found by its name alone.
+    const raw = (this.#state.byRef(entry.uploadRef) ?? this.#state.byName(name)).raw;
     const registry = this.#host.resume;
     if (!registry || raw.writer || raw.resume === false) return undefined;
     return { registry, store: raw.store ?? (await registry.defaultStore()) };

@@ -16,6 +16,7 @@ import { ComponentTabs, ComponentTree, ComponentUpdates, ComponentUploads } from
 import { FormDetails, FormDynamic, formEcho, FormSelect, FormStream } from './views/forms-more.js';
 import { createGallery, createLargeFiles } from './views/uploads.js';
 import { createChunked, createDirectS3 } from './views/external.js';
+import { createBatch } from './views/batch.js';
 import { s3FromEnv } from './s3.js';
 
 export const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
@@ -32,6 +33,7 @@ export function exampleRoutes({ storeRoot = defaultStoreRoot, s3 = s3FromEnv() }
     '/uploads/gallery': createGallery({ dir: `${storeRoot}/uploads` }),
     '/uploads/auto': createGallery({ dir: `${storeRoot}/uploads`, auto: true }),
     '/uploads/large': createLargeFiles({ dir: `${storeRoot}/files` }),
+    '/uploads/batch': createBatch({ dir: `${storeRoot}/batch` }),
   };
 }
 

@@ -24,6 +24,7 @@ export const EXAMPLES = [
   ['/uploads/gallery', 'Photo gallery', 'up to 3 images: drop target, previews, progress, cancel, errors'],
   ['/uploads/auto', 'Photo gallery, auto upload', 'files upload as soon as they are chosen'],
   ['/uploads/large', 'Large files', 'any file up to 1 GiB, with its sha256 after saving'],
+  ['/uploads/batch', '10,000 files', 'one input, up to 10,000 files: auto upload, saved as each completes, entries as a stream'],
   ['/uploads/chunked', 'Chunked upload', 'resumable Content-Range uploads (UpChunk) to the built-in receiver'],
   ['/uploads/s3', 'Direct to S3', 'presigned POST straight to a bucket (needs INLET_S3_* settings)'],
 ];

@@ -86,11 +86,37 @@ describe('Connection', () => {
 
   it('limits channels per connection', async () => {
     const sink = new Sink();
-    const c = new Connection(sink, { router: echoRouter().router, maxChannels: 2 });
+    const c = new Connection(sink, { router: echoRouter().router, maxChannels: 2, maxWaitingJoins: 0 });
     for (const t of ['a', 'b', 'c']) c.receive(`["${t}","${t}","room:${t}","phx_join",{}]`, false);
     await tick();
     expect(sink.frames).toContainEqual(['c', 'c', 'room:c', 'phx_reply', { status: 'error', response: { reason: 'too many channels joined' } }]);
     expect(sink.frames.filter((f) => (f[4] as { status?: string }).status === 'ok')).toHaveLength(2);
+  });
+
+  it('lets joins past the limit wait in order, keeps the place of one the client left and joined again, and refuses past maxWaitingJoins', async () => {
+    const sink = new Sink();
+    const { router } = echoRouter();
+    const c = new Connection(sink, { router, maxChannels: 1, maxWaitingJoins: 2 });
+    const oks = () => sink.frames.filter((f) => f[3] === 'phx_reply' && (f[4] as { status?: string }).status === 'ok' && (f[4] as { response: { joined?: string } }).response.joined).map((f) => f[2]);
+    for (const t of ['a', 'b', 'c', 'd']) c.receive(`["${t}","${t}","room:${t}","phx_join",{}]`, false);
+    await tick();
+    expect(oks()).toEqual(['room:a']);
+    expect(sink.frames).toContainEqual(['d', 'd', 'room:d', 'phx_reply', { status: 'error', response: { reason: 'too many channels joined' } }]);
+    // The client's join of b timed out: it leaves, then joins again with a new ref; b keeps its place before c.
+    c.receive('["b","5","room:b","phx_leave",{}]', false);
+    c.receive('["b2","b2","room:b","phx_join",{}]', false);
+    c.receive('["a","6","room:a","phx_leave",{}]', false);
+    await tick();
+    await tick();
+    expect(oks()).toEqual(['room:a', 'room:b']);
+    expect(sink.frames).toContainEqual(['b2', 'b2', 'room:b', 'phx_reply', { status: 'ok', response: { joined: 'room:b' } }]);
+    // A waiting join the client left, and did not join again, is skipped.
+    c.receive('["x","x","room:x","phx_join",{}]', false);
+    c.receive('["c","7","room:c","phx_leave",{}]', false);
+    c.receive('["b2","8","room:b","phx_leave",{}]', false);
+    await tick();
+    await tick();
+    expect(oks()).toEqual(['room:a', 'room:b', 'room:x']);
   });
 
   it('asks the transport to stop reading while too many bytes wait, and to resume once they drain', async () => {

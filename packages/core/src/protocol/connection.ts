@@ -26,6 +26,13 @@ export const DEFAULT_MAX_CHANNELS = 100;
 export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /** What a queued frame costs besides its bytes (its frame object, closure and promise). */
 export const QUEUED_FRAME_OVERHEAD_BYTES = 1024;
+/**
+ * Default joins that may wait for a free channel once a connection holds
+ * `maxChannels`. The official client joins one `lvu:` channel per file of a
+ * batch, all at once (10,000 for the largest `maxEntries`); joins past
+ * the limit wait in order instead of failing their file.
+ */
+export const DEFAULT_MAX_WAITING_JOINS = 10_000;
 
 export interface ConnectionOptions {
   readonly router: ChannelRouter;
@@ -33,6 +40,12 @@ export interface ConnectionOptions {
   readonly csrfValid?: boolean;
   /** Channels one connection may hold at once. Default {@link DEFAULT_MAX_CHANNELS}. */
   readonly maxChannels?: number;
+  /**
+   * Joins that wait, in arrival order, for a free channel while the connection
+   * holds `maxChannels`; past that a join is refused with `too_many_channels`.
+   * Default {@link DEFAULT_MAX_WAITING_JOINS}; 0 refuses at once.
+   */
+  readonly maxWaitingJoins?: number;
   /** Queued bytes that trigger backpressure. Default {@link DEFAULT_MAX_QUEUED_BYTES}. */
   readonly maxQueuedBytes?: number;
   /** Called with true when the transport should stop reading, false when it may read again. */
@@ -57,6 +70,13 @@ export class Connection implements ConnectionInfo {
   readonly #maxChannels: number;
   readonly #logger: Logger;
   readonly #slots = new Map<string, Slot>();
+  /**
+   * Joins waiting for a free channel, oldest first. A client whose join timed
+   * out leaves and joins again: the leave marks the entry (`left`), the new
+   * join takes its place in the line.
+   */
+  readonly #waiting = new Map<string, { frame: Frame; left: boolean }>();
+  readonly #maxWaiting: number;
   readonly #maxQueuedBytes: number;
   readonly #onBackpressure?: (paused: boolean) => void;
   #queuedBytes = 0;
@@ -69,6 +89,7 @@ export class Connection implements ConnectionInfo {
     this.params = options.params ?? {};
     this.csrfValid = options.csrfValid ?? false;
     this.#maxChannels = options.maxChannels ?? DEFAULT_MAX_CHANNELS;
+    this.#maxWaiting = options.maxWaitingJoins ?? DEFAULT_MAX_WAITING_JOINS;
     this.#logger = options.logger ?? createLogger();
     this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.#onBackpressure = options.onBackpressure;
@@ -116,6 +137,7 @@ export class Connection implements ConnectionInfo {
   closed(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#waiting.clear();
     for (const [topic, slot] of this.#slots) this.#drop(topic, slot, 'socket_closed');
   }
 
@@ -151,6 +173,12 @@ export class Connection implements ConnectionInfo {
       return;
     }
     const slot = this.#slots.get(topic);
+    const waiting = slot ? undefined : this.#waiting.get(topic);
+    if (waiting && event === CHANNEL_EVENTS.LEAVE) {
+      waiting.left = true;
+      this.#send(encodeReply(joinRef, ref, topic, 'ok', {}));
+      return;
+    }
     if (!slot || slot.closed || (joinRef !== null && joinRef !== slot.joinRef)) {
       this.#send(encodeReply(joinRef, ref, topic, 'error', { reason: CHANNEL_REASONS.UNMATCHED_TOPIC }));
       return;
@@ -205,9 +233,14 @@ export class Connection implements ConnectionInfo {
       this.#drop(topic, previous, 'rejoin');
     }
     if (this.#slots.size >= this.#maxChannels) {
-      reply('error', { reason: CHANNEL_REASONS.TOO_MANY_CHANNELS });
+      if (!this.#waiting.has(topic) && this.#waiting.size >= this.#maxWaiting) {
+        reply('error', { reason: CHANNEL_REASONS.TOO_MANY_CHANNELS });
+        return;
+      }
+      this.#waiting.set(topic, { frame, left: false });
       return;
     }
+    this.#waiting.delete(topic);
     // A rejoin runs after whatever the superseded join still has under way, so
     // that one is fully torn down before the new one binds (e.g. an upload entry).
     const slot: Slot = { joinRef, queue: previous ? previous.queue : Promise.resolve(), closed: false };
@@ -222,7 +255,7 @@ export class Connection implements ConnectionInfo {
           return;
         }
         if ('error' in result) {
-          this.#slots.delete(topic);
+          this.#release(topic, slot);
           slot.closed = true;
           reply('error', result.error);
           return;
@@ -231,7 +264,7 @@ export class Connection implements ConnectionInfo {
         reply('ok', result.reply ?? {});
       } catch (e) {
         this.#logger.error({ err: e, topic }, 'join crashed');
-        if (this.#slots.get(topic) === slot) this.#slots.delete(topic);
+        this.#release(topic, slot);
         slot.closed = true;
         reply('error', { reason: CHANNEL_REASONS.JOIN_CRASHED });
       }
@@ -261,8 +294,15 @@ export class Connection implements ConnectionInfo {
     this.#drop(topic, slot, 'crash');
   }
 
+  /** Frees the topic's channel (when `slot` still holds it) and lets a waiting join in. */
+  #release(topic: string, slot: Slot): void {
+    if (this.#slots.get(topic) !== slot) return;
+    this.#slots.delete(topic);
+    if (this.#waiting.size > 0) queueMicrotask(() => this.#admitWaiting());
+  }
+
   #drop(topic: string, slot: Slot, reason: TerminateReason): void {
-    if (this.#slots.get(topic) === slot) this.#slots.delete(topic);
+    this.#release(topic, slot);
     if (slot.closed && reason !== 'socket_closed') return;
     slot.closed = true;
     const channel = slot.channel;
@@ -272,6 +312,15 @@ export class Connection implements ConnectionInfo {
       channel.terminate(reason);
     } catch (e) {
       this.#logger.error({ err: e, topic }, 'terminating a channel failed');
+    }
+  }
+
+  /** Lets waiting joins in, oldest first, while channels are free. */
+  #admitWaiting(): void {
+    while (!this.#closed && this.#slots.size < this.#maxChannels && this.#waiting.size > 0) {
+      const [topic, waiting] = this.#waiting.entries().next().value as [string, { frame: Frame; left: boolean }];
+      this.#waiting.delete(topic);
+      if (!waiting.left) this.#join(waiting.frame);
     }
   }
 

@@ -69,6 +69,8 @@ export class ChannelSlots {
   readonly #runtime = new WeakMap<EntryState, ChannelRuntime>();
   readonly #max: number;
   #count = 0;
+  /** Joins waiting for a slot, oldest first (see {@link waitForSlot}). */
+  readonly #waiters: (() => void)[] = [];
 
   constructor(max = DEFAULT_MAX_UPLOAD_CHANNELS) {
     this.#max = max;
@@ -77,6 +79,25 @@ export class ChannelSlots {
   /** Channels open or joining. */
   get count(): number {
     return this.#count;
+  }
+
+  /** Whether every slot is taken (a join would be refused with `too_many_channels`). */
+  get full(): boolean {
+    return this.#count >= this.#max;
+  }
+
+  /**
+   * Resolves when a slot is given back. The official client joins a channel
+   * for every file of a batch at once; joins past the limit wait their turn
+   * (each holds one of the connection's channels meanwhile) instead of failing.
+   */
+  waitForSlot(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #freed(): void {
+    this.#count--;
+    this.#waiters.shift()?.();
   }
 
   /**
@@ -127,7 +148,7 @@ export class ChannelSlots {
     const runtime = this.#runtime.get(entry);
     if (!runtime?.joining) return;
     runtime.joining = false;
-    this.#count--;
+    this.#freed();
   }
 
   /** The channel of an entry went away. */
@@ -135,7 +156,7 @@ export class ChannelSlots {
     const runtime = this.#runtime.get(entry);
     if (runtime?.channel) {
       runtime.channel = undefined;
-      this.#count--;
+      this.#freed();
     }
   }
 

@@ -442,6 +442,18 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   }
 
   /**
+   * {@link entryForChannel}, waiting for a free slot while the view holds
+   * `maxUploadChannels` channels (joins are let in oldest first).
+   */
+  async entryForChannelWhenFree(token: UploadTokenData, topicRef: string): Promise<ReturnType<UploadManager['entryForChannel']>> {
+    for (;;) {
+      const found = this.entryForChannel(token, topicRef);
+      if (!('reason' in found) || found.reason !== UPLOAD_REASONS.TOO_MANY_CHANNELS) return found;
+      await this.#slots.waitForSlot();
+    }
+  }
+
+  /**
    * Where an entry's bytes go: the config's `writer` (adapted), its `store`,
    * or the server's default store; the record names the upload in it.
    */

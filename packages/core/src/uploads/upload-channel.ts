@@ -33,7 +33,7 @@ export async function joinUploadChannel(
   const manager = lookup(token.v, ctx);
   if (!manager) return { error: { reason: UPLOAD_REASONS.INVALID_TOKEN } };
   const topicRef = ctx.topic.slice('lvu:'.length);
-  const found = manager.entryForChannel(token, topicRef);
+  const found = await manager.entryForChannelWhenFree(token, topicRef);
   if ('reason' in found) return { error: { reason: found.reason } };
   const { entry, limits, name, rules } = found;
   if (isInletJoin(payload)) return joinInletChannel(payload, ctx, signer, manager, found, () => lookup(token.v, ctx) === manager);

@@ -102,6 +102,10 @@ export function startLink({ targetPort, rateBitsPerSec = 100e6, oneWayDelayMs = 
           stats.bulk = { bytes: 0, first: 0, last: 0 };
           return last > first ? { bytes, ms: last - first, use: bytes / (last - first) / bytesPerMs } : { bytes, ms: 0, use: NaN };
         },
+        /** Cuts every connection now, as a dropped network does: bytes still queued in the link are lost. */
+        cut: () => {
+          for (const s of sockets) s.destroy();
+        },
         close: () =>
           new Promise((r) => {
             for (const s of sockets) s.destroy();

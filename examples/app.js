@@ -9,6 +9,7 @@ import { Components } from './views/components.js';
 import { Streams } from './views/streams.js';
 import { StreamComponents, StreamHealthy, StreamInsideFor, StreamLimit, StreamReset } from './views/streams-more.js';
 import { RowsStream } from './views/rows-stream.js';
+import { AsyncDemo, AsyncElsewhere } from './views/async.js';
 import { JsCommands } from './views/js.js';
 import { Hooks } from './views/hooks.js';
 import { FormRecovery } from './views/forms.js';
@@ -63,6 +64,8 @@ export const routes = {
   '/components/tree': ComponentTree,
   '/components/tabs/:tab': ComponentTabs,
   '/components/uploads': ComponentUploads,
+  '/async': AsyncDemo,
+  '/async/elsewhere': AsyncElsewhere,
 };
 
 const styles = '<link rel="stylesheet" href="/app.css">';

@@ -76,6 +76,15 @@ export {
 } from './live/router.js';
 export { liveRender, type LiveRenderOptions } from './live/children.js';
 export { HttpError, errorStatus } from './live/error-status.js';
+export {
+  AsyncResult,
+  asyncResult,
+  type AsyncOutcome,
+  type AsyncFn,
+  type AsyncValue,
+  type AssignAsyncOptions,
+  type AsyncResultSlots,
+} from './live/async.js';
 export { defaultLayout, type Layout, type LayoutContext } from './live/app.js';
 export {
   postpone,

@@ -9,7 +9,8 @@ import { StreamSet, type StreamConfig, type StreamInsertOptions, type StreamOpti
 import type { ChildViewMarker, Dyn } from '../render/tree.js';
 import type { UploadApi, UploadConfigOptions } from '../uploads/socket-api.js';
 import { UPLOADS_EXTENSION, type PushEventOptions } from './socket.js';
-import type { ComponentSocket, UpdateTarget } from './view.js';
+import { AsyncTasks, type AssignAsyncOptions, type AsyncFn, type AsyncResult } from './async.js';
+import type { ComponentSocket, LiveComponent, UpdateTarget } from './view.js';
 
 /** What a component may ask of its view's socket (navigation and flash belong to the view). */
 export interface ComponentViewApi {
@@ -45,6 +46,8 @@ export interface ComponentParent {
   componentMeta?(cid: number): Record<string, unknown>;
   /** Renders a child live view placed by the view or one of its components. */
   child?(marker: ChildViewMarker): Dyn;
+  /** Runs `fn` in the view's queue, then renders and pushes what changed (async results). */
+  update?(fn: () => void | Promise<void>): Promise<void>;
 }
 
 export class ComponentSocketImpl implements ComponentSocket<Record<string, unknown>> {
@@ -52,14 +55,50 @@ export class ComponentSocketImpl implements ComponentSocket<Record<string, unkno
   readonly streams: StreamSet;
   dirty = true;
   #uploadApi?: UploadApi<string, ComponentSocket>;
+  #async?: AsyncTasks;
 
   constructor(
     readonly id: string,
     readonly cid: number,
     private readonly parent: ComponentParent,
+    private readonly definition?: LiveComponent<object, object>,
   ) {
     this.streams = new StreamSet(`${cid}-`);
     this.assigns = { streams: this.streams.view() as Record<string, never> };
+  }
+
+  // ---- async work (see async.ts); results come back through the view's queue
+
+  #tasks(): AsyncTasks {
+    return (this.#async ??= new AsyncTasks({
+      connected: this.connected,
+      get: (key) => this.assigns[key],
+      assign: (values) => this.assign(values),
+      stream: (name, items, options) => this.stream(name, items, options),
+      update: (fn) => (this.parent.update ? this.parent.update(fn) : Promise.resolve(fn()).then(() => undefined)),
+      handleAsync: (name, outcome) => {
+        const definition = this.definition;
+        if (!definition?.handleAsync) throw new InletError('INLET_ERR_VIEW_ASYNC', `startAsync("${name}") finished, but component "${this.id}" has no handleAsync.`);
+        return definition.handleAsync(name, outcome, this);
+      },
+    }));
+  }
+
+  assignAsync(keys: string | readonly string[], fn: AsyncFn<Record<string, unknown>>, options?: AssignAsyncOptions): void {
+    this.#tasks().assign(keys, fn, options);
+  }
+
+  startAsync(name: string, fn: AsyncFn<unknown>): void {
+    this.#tasks().start(name, fn);
+  }
+
+  cancelAsync(target: string | AsyncResult, reason?: unknown): void {
+    this.#async?.cancel(target, reason);
+  }
+
+  /** The component is gone: abort its async work. */
+  endAsync(): void {
+    this.#async?.end();
   }
 
   assign(values: Partial<Record<string, unknown>>): void {

@@ -99,7 +99,7 @@ export class Components {
     if (!state) {
       fresh = true;
       const cid = this.#nextCid++;
-      state = { cid, key, definition: placement.definition, socket: new ComponentSocketImpl(placement.id, cid, this.#parent) };
+      state = { cid, key, definition: placement.definition, socket: new ComponentSocketImpl(placement.id, cid, this.#parent, placement.definition) };
       this.#byKey.set(key, state);
       this.#byCid.set(cid, state);
       for (const item of placement.definition.hooks ?? []) this.#parent.hook?.(item);
@@ -221,6 +221,11 @@ export class Components {
     return true;
   }
 
+  /** The view ended: abort every component's async work. */
+  endAsync(): void {
+    for (const state of this.#byCid.values()) state.socket.endAsync();
+  }
+
   has(cid: number): boolean {
     return this.#byCid.has(cid);
   }
@@ -240,6 +245,7 @@ export class Components {
       if (!state) continue;
       this.#byCid.delete(cid);
       this.#byKey.delete(state.key);
+      state.socket.endAsync();
       deleted.push(cid);
     }
     return deleted;

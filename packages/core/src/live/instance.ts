@@ -114,6 +114,12 @@ export class ViewInstance {
       ...(options.joinParams ? { connectParams: options.joinParams } : {}),
       ...(options.sendParent ? { sendParent: options.sendParent } : {}),
       sendUpdate: (target, assigns, delayMs) => this.#sendUpdate(target, assigns, delayMs),
+      update: (fn) => this.update(fn),
+      handleAsync: (name, outcome, socket) => {
+        const view = options.view;
+        if (!view.handleAsync) throw new InletError('INLET_ERR_VIEW_ASYNC', `startAsync("${name}") finished, but the view has no handleAsync.`);
+        return view.handleAsync(name, outcome, socket);
+      },
     });
     const services = options.children;
     if (services) {
@@ -135,6 +141,7 @@ export class ViewInstance {
       connected: options.connected,
       hook: (item) => options.app.colocated?.seen(item, options.connected),
       view: this.socket,
+      update: (fn) => this.update(fn),
       child: (marker) => {
         if (!this.#children) throw new InletError('INLET_ERR_VIEW_CHILD', 'this view cannot render child views.');
         return this.#children.place(marker);
@@ -562,6 +569,8 @@ export class ViewInstance {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    LiveViewSocket.endAsync(this.socket);
+    this.components.endAsync();
     for (const topic of [...this.#subscriptions.keys()]) this.#unsubscribe(topic);
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();

@@ -115,8 +115,9 @@ export async function joinLiveChannel(app: LiveApp, payload: Record<string, unkn
   const parent = target.parent;
   const link = token.lk === 1 && parent !== undefined;
 
-  // The channel exists only after the join reply; pushes before it have nowhere to go.
+  // The channel exists only after the join reply; pushes before it wait for it.
   const joined: { channel?: LiveChannel } = {};
+  const early: Outcome[] = [];
   const instance = new ViewInstance({
     id,
     view: target.view,
@@ -136,15 +137,33 @@ export async function joinLiveChannel(app: LiveApp, payload: Record<string, unkn
     ...(!root ? { child: true } : {}),
     ...(parent ? { forwardPatch: (to: string, replace: boolean) => parent.root.patchFromChild(to, replace), sendParent: (info: unknown) => parent.instance.deliver(info) } : {}),
     signFlash: (f) => app.signer.sign(TOKEN_PURPOSE.FLASH, f, FLASH_TTL_MS),
-    push: (outcome) => joined.channel?.pushOutcome(outcome),
+    push: (outcome) => (joined.channel ? joined.channel.pushOutcome(outcome) : early.push(outcome)),
     crash: (e) => {
       app.logger.error({ err: e, view: id, route: target.url.pathname }, 'view crashed');
       ctx.crash();
     },
   });
-  let nav;
+  const signedFlash = (): { flash?: string } => {
+    const f = instance.socket.assigns.flash;
+    return Object.keys(f).length > 0 ? { flash: app.signer.sign(TOKEN_PURPOSE.FLASH, f, FLASH_TTL_MS) } : {};
+  };
+  // Mount through the full render in one turn of the view's queue: async
+  // results and messages queued meanwhile come after the join reply.
+  let mounted: { readonly error: Record<string, unknown> } | { readonly rendered: Record<string, unknown>; readonly livePatch?: { to: string; kind: string } };
   try {
-    nav = await instance.run(() => instance.mount(target.params, flash));
+    mounted = await instance.run(async () => {
+      const nav = await instance.mount(target.params, flash);
+      if (nav?.kind === 'redirect') return { error: { redirect: { to: nav.to, ...signedFlash() } } };
+      if (nav?.kind === 'navigate') return { error: { live_redirect: { to: nav.to, kind: nav.replace ? 'replace' : 'push', ...signedFlash() } } };
+      let livePatch: { to: string; kind: string } | undefined;
+      if (nav?.kind === 'patch') {
+        const outcome = await instance.finish();
+        if (outcome.redirect) return { error: { redirect: outcome.redirect } };
+        if (outcome.live_redirect) return { error: { live_redirect: outcome.live_redirect } };
+        livePatch = outcome.live_patch;
+      }
+      return { rendered: await instance.renderFull(), ...(livePatch ? { livePatch } : {}) };
+    });
   } catch (e) {
     await instance.stop();
     const status = errorStatus(e);
@@ -156,30 +175,17 @@ export async function joinLiveChannel(app: LiveApp, payload: Record<string, unkn
     if (link) setImmediate(() => parent.crash());
     throw e;
   }
-  const signedFlash = (): { flash?: string } => {
-    const f = instance.socket.assigns.flash;
-    return Object.keys(f).length > 0 ? { flash: app.signer.sign(TOKEN_PURPOSE.FLASH, f, FLASH_TTL_MS) } : {};
-  };
-  if (nav?.kind === 'redirect') {
+  if ('error' in mounted) {
     await instance.stop();
-    return { error: { redirect: { to: nav.to, ...signedFlash() } } };
+    return { error: mounted.error };
   }
-  if (nav?.kind === 'navigate') {
-    await instance.stop();
-    return { error: { live_redirect: { to: nav.to, kind: nav.replace ? 'replace' : 'push', ...signedFlash() } } };
-  }
-  let livePatch: { to: string; kind: string } | undefined;
-  if (nav?.kind === 'patch') {
-    const outcome = await instance.run(() => instance.finish());
-    if (outcome.redirect || outcome.live_redirect) {
-      await instance.stop();
-      return { error: outcome.redirect ? { redirect: outcome.redirect } : { live_redirect: outcome.live_redirect } };
-    }
-    livePatch = outcome.live_patch;
-  }
-  const rendered = await instance.run(() => instance.renderFull());
+  const { rendered, livePatch } = mounted;
   const channel = new LiveChannel(instance, ctx, { ...(parent ? { parent } : {}), sticky: target.sticky, link });
-  joined.channel = channel;
+  // Pushes wait until the join reply (sent when this returns) is out.
+  setImmediate(() => {
+    joined.channel = channel;
+    for (const outcome of early.splice(0)) channel.pushOutcome(outcome);
+  });
   const container = target.redirected && target.match ? (target.match.container ?? target.view.container) : undefined;
   return {
     channel,

@@ -4,6 +4,7 @@
  * The view instance reads and clears the effects after each callback.
  */
 import { InletError } from '../errors.js';
+import { AsyncTasks, type AssignAsyncOptions, type AsyncFn, type AsyncResult, type AsyncValue, type AsyncOutcome } from './async.js';
 import { StreamSet, type LiveStream, type StreamConfig, type StreamInsertOptions, type StreamOptions } from '../render/stream.js';
 import type { UploadApi, UploadConfigOptions } from '../uploads/socket-api.js';
 import type { SendUpdate, SendUpdateAfter, UpdateTarget } from './view.js';
@@ -74,9 +75,32 @@ export interface SocketHost {
   readonly connectParams?: Readonly<Record<string, unknown>>;
   /** Child views: delivers to the parent view's `handleInfo`. */
   sendParent?(info: unknown): void;
+  /** Runs `fn` in the view's queue, then renders and pushes what changed (async results). */
+  update?(fn: () => void | Promise<void>): Promise<void>;
+  /** Calls the view's `handleAsync`. */
+  handleAsync?(name: string, outcome: AsyncOutcome, socket: LiveViewSocket<object>): void | Promise<void>;
 }
 
 const EFFECTS = Symbol('inlet.effects');
+
+/**
+ * The async work of a socket: created on first use. The host gives the
+ * queue; `assigns`, `assign` and `stream` are the socket's own.
+ */
+function asyncTasks(socket: LiveViewSocket<object>, host: SocketHost): AsyncTasks {
+  const target = socket as unknown as { assigns: Record<string, unknown>; assign(v: Record<string, unknown>): void; stream(n: string, i: Iterable<unknown>, o: StreamOptions): void };
+  return new AsyncTasks({
+    connected: host.connected,
+    get: (key) => target.assigns[key],
+    assign: (values) => target.assign(values),
+    stream: (name, items, options) => target.stream(name, items, options),
+    update: (fn) => (host.update ? host.update(fn) : Promise.resolve(fn()).then(() => undefined)),
+    handleAsync: (name, outcome) => {
+      if (!host.handleAsync) throw new InletError('INLET_ERR_VIEW_ASYNC', `startAsync("${name}") finished, but the view has no handleAsync.`);
+      return host.handleAsync(name, outcome, socket);
+    },
+  });
+}
 
 /**
  * The socket handed to `mount`, `handleParams`, `handleEvent` and `handleInfo`.
@@ -91,6 +115,7 @@ export class LiveViewSocket<A extends object = Record<string, unknown>, U extend
   #effects: Effects = { changed: new Set(), events: [] };
   readonly #streams = new StreamSet();
   #liveAction: string | undefined;
+  #async?: AsyncTasks;
 
   /** @internal created by the view instance */
   constructor(host: SocketHost) {
@@ -297,6 +322,67 @@ export class LiveViewSocket<A extends object = Record<string, unknown>, U extend
     this.#host.sendParent(info);
   }
 
+  // ---- async work (see async.ts) ----
+
+  #tasks(): AsyncTasks {
+    return (this.#async ??= asyncTasks(this, this.#host));
+  }
+
+  /**
+   * Loads assigns in the background (Phoenix's `assign_async`): each key
+   * becomes an {@link AsyncResult} that is loading now, then ok with the
+   * value `fn` resolved to under that key, or failed with what it threw.
+   * `fn` runs only once connected; its signal aborts if the view ends or the
+   * same keys load again. A loaded result stays while it reloads unless `reset`.
+   *
+   * @example
+   * mount: (socket) => {
+   *   socket.assignAsync('org', async (signal) => ({ org: await fetchOrg(signal) }))
+   * },
+   * render: ({ org }) => html`${asyncResult(org, { loading: () => html`Loading…`, ok: (o) => html`${o.name}` })}`
+   */
+  assignAsync<K extends keyof A & string>(keys: K | readonly K[], fn: AsyncFn<{ [P in K]: AsyncValue<A[P]> }>, options: AssignAsyncOptions<K> = {}): void {
+    this.#tasks().assign(keys, fn, options);
+  }
+
+  /**
+   * Runs `fn` in the background (Phoenix's `start_async`); the view's
+   * `handleAsync(name, { ok: true, result } | { ok: false, reason }, socket)`
+   * gets the outcome. Starting `name` again replaces (and aborts) the running one.
+   *
+   * @example
+   * handleEvent: (e, socket) => socket.startAsync('report', (signal) => buildReport(e.id, signal)),
+   * handleAsync: (name, outcome, socket) => { if (outcome.ok) socket.assign({ report: outcome.result }) },
+   */
+  startAsync(name: string, fn: AsyncFn<unknown>): void {
+    this.#tasks().start(name, fn);
+  }
+
+  /**
+   * Fills stream `name` in the background (Phoenix's `stream_async`): the
+   * assign `name` is an {@link AsyncResult} (loading, then ok or failed) and
+   * the items `fn` resolves to are streamed with `options`.
+   *
+   * @example
+   * mount: (socket) => socket.streamAsync('songs', (signal) => db.songs(signal), { limit: 50 })
+   */
+  streamAsync<K extends StreamName<A>>(name: K, fn: AsyncFn<Iterable<StreamItem<A, K>>>, options: StreamOptions<StreamItem<A, K>> = {}): void {
+    if (this.#assigns.streams[name] === undefined) this.stream(name, []);
+    this.#tasks().stream(name, fn as AsyncFn<Iterable<unknown>>, options as StreamOptions);
+  }
+
+  /**
+   * Cancels async work (Phoenix's `cancel_async`): a `startAsync`/`streamAsync`
+   * name, or an `assignAsync` result that is loading. Its signal aborts with
+   * `reason`; assigns fail with it, `handleAsync` gets `{ ok: false, reason }`.
+   *
+   * @example
+   * handleEvent: (_e, socket) => socket.cancelAsync(socket.assigns.org)
+   */
+  cancelAsync(target: string | AsyncResult, reason?: unknown): void {
+    this.#async?.cancel(target, reason);
+  }
+
   /** Sends `info` to this view's own `handleInfo`, now or after `delayMs`. */
   sendInfo(info: unknown, delayMs?: number): void {
     this.#host.sendInfo(info, delayMs);
@@ -365,6 +451,11 @@ export class LiveViewSocket<A extends object = Record<string, unknown>, U extend
   /** @internal forgets the streams' sent changes (after each render) */
   static pruneStreams(socket: LiveViewSocket<object>): void {
     socket.#streams.prune();
+  }
+
+  /** @internal aborts the socket's async work (the view ended) */
+  static endAsync(socket: LiveViewSocket<object>): void {
+    socket.#async?.end();
   }
 
   /** @internal the route's action, set on mount and on each patch */

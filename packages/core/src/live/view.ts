@@ -7,6 +7,7 @@ import type { Template } from '../render/template.js';
 import type { UploadApi, UploadConfigView } from '../uploads/socket-api.js';
 import type { Params } from './params.js';
 import type { Container } from './router.js';
+import type { AssignAsyncOptions, AsyncFn, AsyncOutcome, AsyncResult } from './async.js';
 import type { Colocated } from '../render/colocated.js';
 import type { StreamConfig, StreamInsertOptions, StreamOptions } from '../render/stream.js';
 import type { LiveViewSocket, PushEventOptions, SocketAssigns, StreamItem, StreamName, StreamsOf } from './socket.js';
@@ -91,6 +92,8 @@ export interface LiveViewDefinition<A extends object = Record<string, unknown>, 
   handleEvent?(event: LiveEventOf<E>, socket: LiveViewSocket<A, U>): void | Promise<void>;
   /** Handles messages from `sendInfo`, pubsub broadcasts and server-side work. */
   handleInfo?(info: I, socket: LiveViewSocket<A, U>): void | Promise<void>;
+  /** Gets the outcome of each `socket.startAsync(name, fn)` (Phoenix's `handle_async`). */
+  handleAsync?(name: string, outcome: AsyncOutcome, socket: LiveViewSocket<A, U>): void | Promise<void>;
   /** Returns the view's HTML as a template. Must be pure. */
   render(context: RenderContext<A>, meta: RenderMeta<U>): Template;
   /** Runs when the view ends (navigation, disconnect). */
@@ -173,6 +176,12 @@ export interface ComponentSocket<A extends object = Record<string, unknown>> {
   consumeUploadedEntries: UploadApi['consumeUploadedEntries'];
   consumeUploadedEntry: UploadApi['consumeUploadedEntry'];
   uploadedEntries: UploadApi['uploadedEntries'];
+  /** As the view socket's `assignAsync`: the component re-renders when the result arrives. */
+  assignAsync<K extends keyof A & string>(keys: K | readonly K[], fn: AsyncFn<{ [P in K]: unknown }>, options?: AssignAsyncOptions<K>): void;
+  /** As the view socket's `startAsync`; the component's `handleAsync` gets the outcome. */
+  startAsync(name: string, fn: AsyncFn<unknown>): void;
+  /** As the view socket's `cancelAsync`. */
+  cancelAsync(target: string | AsyncResult, reason?: unknown): void;
 }
 
 /** A component to update: its definition (with `id` in the assigns) or its cid (`myself`). */
@@ -226,6 +235,8 @@ export interface LiveComponentDefinition<A extends object = Record<string, unkno
   updateMany?(updates: readonly (readonly [props: P, socket: ComponentSocket<A>])[]): void;
   /** Handles events sent with `phx-target` pointing at this component. */
   handleEvent?(event: LiveEvent, socket: ComponentSocket<A>): void | Promise<void>;
+  /** Gets the outcome of each `socket.startAsync(name, fn)` of this component. */
+  handleAsync?(name: string, outcome: AsyncOutcome, socket: ComponentSocket<A>): void | Promise<void>;
   /** Colocated hooks and scripts this component uses. */
   readonly hooks?: readonly Colocated[];
   /** Must return a template with exactly one root element. `meta.myself` is the value for `phx-target`. */

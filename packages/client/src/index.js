@@ -33,7 +33,9 @@ export function colocated() {
  * the Inlet uploader (so in-socket uploads use it); `options.uploaders` is
  * merged over Inlet's uploaders (`Inlet`, `S3`, `UpChunk`); `options.hooks`
  * over the page's colocated hooks, whose scripts then run with the
- * LiveSocket; every other option goes to LiveSocket as is.
+ * LiveSocket; every other option goes to LiveSocket as is. Pass
+ * `longPollFallbackMs: 2500` (as Phoenix's generated app does) to fall back
+ * to long polling when the WebSocket fails or has not connected in 2.5 s.
  *
  * @example
  * import { connect } from '/inlet/inlet-client.js'

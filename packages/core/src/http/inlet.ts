@@ -36,6 +36,7 @@ import type { RouteTarget } from '../live/router.js';
 import { sendColocated } from './colocated.js';
 import { findStatic, sendStatic, toStaticDir, type StaticDirOption } from './static.js';
 import { SocketHub, type CompressOption } from './upgrade.js';
+import { LONGPOLL_PATH, LongPollHub, type LongPollOption } from './longpoll.js';
 
 /** Where the browser bundle is served. */
 export const CLIENT_PATH = '/inlet/inlet-client.js';
@@ -107,6 +108,13 @@ export interface InletOptions {
   readonly allowedOrigins?: readonly string[];
   /** Ms without any client message (heartbeats come every 30 s) before a socket is closed. Default 75 s. */
   readonly idleTimeoutMs?: number;
+  /**
+   * The long-poll transport at `/live/longpoll`, which the official client
+   * falls back to when WebSockets fail: on (default), `false`, or
+   * `{ windowMs, maxSessions }` (how long a poll waits for messages, default
+   * 10 s; sessions at once, default 10,000). See docs/long-polling.md.
+   */
+  readonly longPoll?: LongPollOption;
   /** The built-in resumable chunk receiver (`chunkedUpload()`). */
   readonly receiver?: {
     /** Default store. Default: local disk inside the upload temp folder. */
@@ -316,7 +324,7 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
     ],
     channels: [uploadChannelKind],
   });
-  const sockets = new SocketHub(app, logger, {
+  const socketOptions = {
     csrfCookie: CSRF_COOKIE,
     trustProxy,
     allowedOrigins: options.allowedOrigins ?? [],
@@ -325,7 +333,9 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
     maxQueuedBytes: options.maxQueuedBytes,
     idleTimeoutMs: options.idleTimeoutMs,
     compress: options.compress,
-  });
+  };
+  const sockets = new SocketHub(app, logger, socketOptions);
+  const longPoll = options.longPoll === false ? undefined : new LongPollHub(app, logger, socketOptions, options.longPoll);
 
   async function route(req: IncomingMessage, context: RequestContext = {}): Promise<Responder | undefined> {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
@@ -335,6 +345,7 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
         await whenAnswered(res);
       };
     }
+    if (path === LONGPOLL_PATH && longPoll) return (res) => longPoll.handle(req, res);
     if ((path === COLOCATED_PATH || path === COLOCATED_CSS_PATH) && (req.method === 'GET' || req.method === 'HEAD')) {
       return (res) => sendColocated(app.colocated, req, res, path === COLOCATED_CSS_PATH);
     }
@@ -378,6 +389,7 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
       await resume?.start();
     },
     async close() {
+      longPoll?.close();
       await sockets.close();
       await registry.close();
       resume?.close();

@@ -102,6 +102,7 @@ export const INLET_OPTIONS_SCHEMA: Schema = {
   idleTimeoutMs: ms,
   trustProxy: either('true, false, or a list of proxy IP addresses', boolean, list(string())),
   compress: either('true, false, or { threshold?, level? }', boolean, object({ threshold: integer(0), level: integer(0, 9) })),
+  longPoll: either('true, false, or { windowMs?, maxSessions? }', boolean, object({ windowMs: integer(100, MAX_TIMER_MS), maxSessions: integer(1) })),
   receiver: object({
     store: uploadStoreCheck,
     basePath: string(/^\/[A-Za-z0-9._~\-/]*[A-Za-z0-9._~-]$/, 'a path like "/_inlet/uploads" (no trailing "/")'),

@@ -1,5 +1,6 @@
 // The example app's routes and server options (shared by `npm start` and the tests).
 import { fileURLToPath } from 'node:url';
+import { liveSession } from 'inletjs';
 import { Index } from './views/index.js';
 import { Counter } from './views/counter.js';
 import { Form } from './views/form.js';
@@ -10,6 +11,7 @@ import { Streams } from './views/streams.js';
 import { StreamComponents, StreamHealthy, StreamInsideFor, StreamLimit, StreamReset } from './views/streams-more.js';
 import { RowsStream } from './views/rows-stream.js';
 import { AsyncDemo, AsyncElsewhere } from './views/async.js';
+import { ChildrenAdmin, ChildrenHome, ChildrenMissing, ChildrenOther } from './views/children.js';
 import { JsCommands } from './views/js.js';
 import { Hooks } from './views/hooks.js';
 import { FormRecovery } from './views/forms.js';
@@ -66,6 +68,10 @@ export const routes = {
   '/components/uploads': ComponentUploads,
   '/async': AsyncDemo,
   '/async/elsewhere': AsyncElsewhere,
+  '/children': ChildrenHome,
+  '/children/other': ChildrenOther,
+  '/children/missing': ChildrenMissing,
+  ...liveSession('admin', { '/children/admin': ChildrenAdmin }),
 };
 
 const styles = '<link rel="stylesheet" href="/app.css">';

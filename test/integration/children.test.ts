@@ -77,6 +77,14 @@ describe('child view markup', () => {
     const r = await view.click('tick');
     expect(JSON.stringify(r.diff)).not.toContain('data-phx-session');
   });
+
+  it('a live patch of the parent (a new URL) re-sends no child container either', async () => {
+    const view = await mountLive({ routes }, '/parent');
+    const r = await view.push(view.topic, 'live_patch', { url: 'http://localhost/parent?tab=2' });
+    expect(r.status).toBe('ok');
+    expect(JSON.stringify(r.response.diff)).toContain('2');
+    expect(JSON.stringify(r.response.diff)).not.toContain('data-phx-session');
+  });
 });
 
 describe('joining children', () => {

@@ -150,7 +150,9 @@ export class ChildRenderer {
       u: host.url().href,
     };
     if (!host.connected) return host.signer.sign(TOKEN_PURPOSE.SESSION, data, host.tokenTtlMs);
-    const key = JSON.stringify(data);
+    // The URL is left out of the key: a patch of the parent must not re-send
+    // its children's containers (the client would reset their attributes).
+    const key = JSON.stringify({ ...data, u: undefined });
     const cached = this.#tokens.get(placement.id);
     if (cached?.key === key) return cached.token;
     const token = host.signer.sign(TOKEN_PURPOSE.SESSION, data, host.tokenTtlMs);

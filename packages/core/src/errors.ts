@@ -33,6 +33,13 @@ export const ERROR_CODES = {
   INLET_ERR_VIEW_ASYNC: 'An async operation was used incorrectly.',
 } as const;
 
+/**
+ * An `INLET_ERR_*` code: the name of one entry of {@link ERROR_CODES}.
+ * @example
+ * try { createServer({ routes, maxChannels: -5 }) } catch (e) {
+ *   const code: InletErrorCode = (e as InletError).code // 'INLET_ERR_CONFIG_OPTION'
+ * }
+ */
 export type InletErrorCode = keyof typeof ERROR_CODES;
 
 /**

@@ -57,7 +57,11 @@ function fail(path: string, expected: string, value: unknown): never {
   throw new InletOptionError(path, `must be ${expected}, got ${describe(value)}.`);
 }
 
-/** A safe integer within `min`..`max` (default: positive). */
+/**
+ * A safe integer within `min`..`max` (default: positive).
+ * @example
+ * checkOptions({ maxChannels: -5 }, { maxChannels: integer() }) // throws: maxChannels must be an integer from 1 …
+ */
 export function integer(min = 1, max = Number.MAX_SAFE_INTEGER): Check {
   const expected =
     max === Number.MAX_SAFE_INTEGER ? (min === 1 ? 'a positive integer' : `an integer ≥ ${min}`) : `an integer from ${min} to ${max}`;
@@ -66,7 +70,11 @@ export function integer(min = 1, max = Number.MAX_SAFE_INTEGER): Check {
   };
 }
 
-/** A non-empty string (optionally matching `pattern`, described by `what`). */
+/**
+ * A non-empty string (optionally matching `pattern`, described by `what`).
+ * @example
+ * checkOptions({ path: 'x' }, { path: string(/^\//, 'a path starting with "/"') }) // throws INLET_ERR_CONFIG_OPTION naming `path`
+ */
 export function string(pattern?: RegExp, what = 'a non-empty string'): Check {
   return (value, path) => {
     if (typeof value !== 'string' || value.length === 0 || (pattern && !pattern.test(value))) fail(path, what, value);
@@ -130,7 +138,11 @@ export function either(what: string, ...checks: readonly Check[]): Check {
   };
 }
 
-/** A nested options object checked against `schema`. */
+/**
+ * A nested options object checked against `schema`.
+ * @example
+ * checkOptions({ receiver: { ttlMs: 0 } }, { receiver: object({ ttlMs: integer() }) }) // throws naming receiver.ttlMs
+ */
 export function object(schema: Schema, what = 'an object'): Check {
   return (value, path) => checkOptions(value, schema, path, what);
 }

@@ -10,13 +10,23 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createInlet, func, listenForUpgrades, type Inlet, type InletOptions } from 'inletjs/http';
 import type { Session } from 'inletjs';
 
-/** Inlet's options, with `session` reading Express's request (e.g. `req.session`, `req.user`). */
+/**
+ * Inlet's options, with `session` reading Express's request (e.g. `req.session`, `req.user`).
+ * @example
+ * inletExpress({ routes: { '/account': Account }, session: (req) => ({ userId: req.user?.id }) })
+ */
 export interface ExpressInletOptions extends Omit<InletOptions, 'session'> {
   /** Session data for a request, signed into the page and handed to `mount`. Default `{}`. */
   readonly session?: (req: Request) => Session | Promise<Session>;
 }
 
-/** The Express middleware, with the core and the upgrade hook-up. */
+/**
+ * The Express middleware, with the core and the upgrade hook-up.
+ * @example
+ * const inlet: ExpressInlet = inletExpress({ routes })
+ * app.use(inlet)
+ * inlet.attach(app.listen(3000))
+ */
 export interface ExpressInlet extends RequestHandler {
   readonly inlet: Inlet;
   /** Takes Inlet's WebSocket upgrades on `server` (what `app.listen()` returned). */

@@ -11,7 +11,11 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import { createInlet, func, listenForUpgrades, type Inlet, type InletOptions, type Schema } from 'inletjs/http';
 import type { Logger, Session } from 'inletjs';
 
-/** Inlet's options, with `session` reading Fastify's request (e.g. `request.session`, `request.user`). */
+/**
+ * Inlet's options, with `session` reading Fastify's request (e.g. `request.session`, `request.user`).
+ * @example
+ * await app.register(inletFastify, { routes: { '/account': Account }, session: (request) => ({ userId: request.user?.id }) })
+ */
 export interface FastifyInletOptions extends Omit<InletOptions, 'session'> {
   /** Session data for a request, signed into the page and handed to `mount`. Default `{}`. */
   readonly session?: (request: FastifyRequest) => Session | Promise<Session>;

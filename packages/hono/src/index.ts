@@ -13,13 +13,23 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { createInlet, func, InletOptionError, listenForUpgrades, type Inlet, type InletOptions } from 'inletjs/http';
 import type { Session } from 'inletjs';
 
-/** Inlet's options, with `session` reading Hono's context (e.g. `c.get('user')`). */
+/**
+ * Inlet's options, with `session` reading Hono's context (e.g. `c.get('user')`).
+ * @example
+ * inletHono({ routes: { '/account': Account }, session: (c) => ({ userId: c.get('user')?.id }) })
+ */
 export interface HonoInletOptions extends Omit<InletOptions, 'session'> {
   /** Session data for a request, signed into the page and handed to `mount`. Default `{}`. */
   readonly session?: (c: Context<{ Bindings: HttpBindings }>) => Session | Promise<Session>;
 }
 
-/** The Hono middleware, with the core and the upgrade hook-up. */
+/**
+ * The Hono middleware, with the core and the upgrade hook-up.
+ * @example
+ * const inlet: HonoInlet = inletHono({ routes })
+ * app.use(inlet.middleware)
+ * inlet.attach(serve({ fetch: app.fetch, port: 3000 }))
+ */
 export interface HonoInlet {
   readonly inlet: Inlet;
   /** `app.use(inlet.middleware)`. */

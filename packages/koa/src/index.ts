@@ -10,13 +10,23 @@ import type { Context, Middleware, Next } from 'koa';
 import { createInlet, func, listenForUpgrades, type Inlet, type InletOptions } from 'inletjs/http';
 import type { Session } from 'inletjs';
 
-/** Inlet's options, with `session` reading Koa's context (e.g. `ctx.state.user`). */
+/**
+ * Inlet's options, with `session` reading Koa's context (e.g. `ctx.state.user`).
+ * @example
+ * inletKoa({ routes: { '/account': Account }, session: (ctx) => ({ userId: ctx.state.user?.id }) })
+ */
 export interface KoaInletOptions extends Omit<InletOptions, 'session'> {
   /** Session data for a request, signed into the page and handed to `mount`. Default `{}`. */
   readonly session?: (ctx: Context) => Session | Promise<Session>;
 }
 
-/** The Koa middleware, with the core and the upgrade hook-up. */
+/**
+ * The Koa middleware, with the core and the upgrade hook-up.
+ * @example
+ * const inlet: KoaInlet = inletKoa({ routes })
+ * app.use(inlet.middleware)
+ * inlet.attach(app.listen(3000))
+ */
 export interface KoaInlet {
   readonly inlet: Inlet;
   /** `app.use(inlet.middleware)`. */

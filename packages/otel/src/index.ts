@@ -29,10 +29,18 @@ import {
   type UploadErrorMessage,
 } from 'inletjs';
 
-/** The instrumentation scope name spans and metrics are recorded under. */
+/**
+ * The instrumentation scope name spans and metrics are recorded under.
+ * @example
+ * exporter.getFinishedSpans().filter((s) => s.instrumentationScope.name === INSTRUMENTATION_NAME)
+ */
 export const INSTRUMENTATION_NAME = '@inletjs/otel';
 
-/** Span names. */
+/**
+ * Span names.
+ * @example
+ * exporter.getFinishedSpans().filter((s) => s.name === SPAN_NAMES.event)
+ */
 export const SPAN_NAMES = {
   mount: 'inlet.view.mount',
   event: 'inlet.view.event',
@@ -42,7 +50,11 @@ export const SPAN_NAMES = {
   complete: 'inlet.upload.complete',
 } as const;
 
-/** Metric names (durations in seconds, sizes in bytes, as the semantic conventions ask). */
+/**
+ * Metric names (durations in seconds, sizes in bytes, as the semantic conventions ask).
+ * @example
+ * (await reader.collect()).resourceMetrics.scopeMetrics[0]?.metrics.find((m) => m.descriptor.name === METRIC_NAMES.uploadBytes)
+ */
 export const METRIC_NAMES = {
   httpServerDuration: 'http.server.request.duration',
   mountDuration: 'inlet.view.mount.duration',
@@ -53,7 +65,11 @@ export const METRIC_NAMES = {
   uploadErrors: 'inlet.upload.errors',
 } as const;
 
-/** Options of {@link instrumentInlet}. */
+/**
+ * Options of {@link instrumentInlet}.
+ * @example
+ * instrumentInlet({ tracerProvider, meterProvider, chunkSpans: true, renderSpans: false })
+ */
 export interface InstrumentOptions {
   /** Where spans go; default: the global provider (`trace.getTracerProvider()`). */
   readonly tracerProvider?: TracerProvider;
@@ -65,7 +81,12 @@ export interface InstrumentOptions {
   readonly renderSpans?: boolean;
 }
 
-/** What {@link instrumentInlet} returns. */
+/**
+ * What {@link instrumentInlet} returns.
+ * @example
+ * const otel: Instrumentation = instrumentInlet()
+ * afterAll(() => otel.disable())
+ */
 export interface Instrumentation {
   /** Unsubscribes from every channel; spans under way are left unended. */
   disable(): void;

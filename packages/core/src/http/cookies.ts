@@ -10,6 +10,8 @@ import { parse, serialize, type SerializeOptions } from 'cookie';
  * Which proxies' `X-Forwarded-Proto` / `X-Forwarded-Host` headers to believe:
  * `false` (none, the default), `true` (any peer: only when every request
  * comes through your proxy), or a list of the proxies' IP addresses.
+ * @example
+ * createServer({ routes, trustProxy: ['10.0.0.1', '10.0.0.2'] }) // X-Forwarded-Proto from these proxies only
  */
 export type TrustProxy = boolean | readonly string[];
 

@@ -47,7 +47,11 @@ export const RESUME_DIR_NAME = 'sessions';
 /** The path the official client opens its WebSocket on (`/live` + `/websocket`). */
 export const SOCKET_PATH = '/live/websocket';
 
-/** What every way of serving Inlet accepts (`createServer`, `attach`, the adapters). */
+/**
+ * What every way of serving Inlet accepts (`createServer`, `attach`, the adapters).
+ * @example
+ * const inlet = createInlet({ routes: { '/': Counter }, trustProxy: ['10.0.0.1'], compress: true })
+ */
 export interface InletOptions {
   /**
    * Path patterns to views, e.g. `{ '/': Home, '/users/:id': User }`; a value
@@ -235,7 +239,11 @@ function clientBundleDir(): string {
   return join(dirname(require.resolve('@inletjs/client/package.json')), 'dist');
 }
 
-/** The request's URL as the browser saw it (scheme and host from a trusted proxy). */
+/**
+ * The request's URL as the browser saw it (scheme and host from a trusted proxy).
+ * @example
+ * requestUrl(req, ['10.0.0.1']).origin // 'https://app.example.com' behind a TLS proxy at 10.0.0.1
+ */
 export function requestUrl(req: IncomingMessage, trustProxy: TrustProxy): URL {
   const secure = isSecureRequest(req, trustProxy);
   return new URL(req.url ?? '/', `${secure ? 'https' : 'http'}://${requestHost(req, trustProxy) ?? 'localhost'}`);

@@ -27,7 +27,11 @@ export interface StaticDir {
   readonly immutable?: boolean;
 }
 
-/** A `staticDirs` item: a folder served at `/`, or a {@link StaticDir}. */
+/**
+ * A `staticDirs` item: a folder served at `/`, or a {@link StaticDir}.
+ * @example
+ * createServer({ routes, staticDirs: ['public', { root: 'dist/assets', path: '/assets', maxAgeMs: 31_536_000_000, immutable: true }] })
+ */
 export type StaticDirOption = string | StaticDir;
 
 /** The normalised form of a `staticDirs` item. */

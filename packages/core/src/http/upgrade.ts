@@ -19,7 +19,11 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 75_000;
 /** Default `threshold` of `compress`: smaller messages are sent uncompressed. */
 export const DEFAULT_COMPRESS_THRESHOLD = 1024;
 
-/** The `compress` option: `permessage-deflate` on (`true`), off, or tuned. */
+/**
+ * The `compress` option: `permessage-deflate` on (`true`), off, or tuned.
+ * @example
+ * createServer({ routes, compress: { threshold: 512, level: 6 } })
+ */
 export type CompressOption = boolean | { readonly threshold?: number; readonly level?: number };
 
 /** What the socket side needs from the options. */

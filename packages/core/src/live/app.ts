@@ -24,7 +24,13 @@ import type { LiveView, Session } from './view.js';
 /** How long the tokens of a rendered page stay joinable. */
 export const DEFAULT_SESSION_TTL_MS = 24 * 60 * 60_000;
 
-/** What a layout receives. */
+/**
+ * What a layout receives.
+ * @example
+ * const layout: Layout = ({ title, csrfToken, content, scripts, session }) =>
+ *   `<!doctype html><html><head><title>${title ?? 'App'}</title><meta name="csrf-token" content="${csrfToken}"></head>` +
+ *   `<body><header>${escapeHtml(String(session.user ?? ''))}</header>${content}${scripts}</body></html>`
+ */
 export interface LayoutContext {
   /** The page title a view set, if any. */
   readonly title: string | undefined;
@@ -46,7 +52,12 @@ export interface LayoutContext {
   readonly request: IncomingMessage | undefined;
 }
 
-/** Renders the whole HTML page around a view. */
+/**
+ * Renders the whole HTML page around a view.
+ * @example
+ * createServer({ routes, layout: ({ csrfToken, content, scripts }) =>
+ *   `<!doctype html><html><head><meta name="csrf-token" content="${csrfToken}"></head><body>${content}${scripts}</body></html>` })
+ */
 export type Layout = (ctx: LayoutContext) => string;
 
 /** The default client boot script: loads the bundle and connects. */

@@ -37,7 +37,12 @@ export interface FormField {
   readonly form: Form;
 }
 
-/** A form over a params object; see {@link toForm}. */
+/**
+ * A form over a params object; see {@link toForm}.
+ * @example
+ * const form = toForm(params.user, { as: 'user' })
+ * html`<input name=${form.field('name').name} value=${form.field('name').value}>`
+ */
 export class Form {
   /** Base of field ids, if any. */
   readonly id: string | undefined;

@@ -11,11 +11,18 @@ export const MAX_PARAM_DEPTH = 16;
 /** Most fields accepted in one form payload. */
 export const MAX_PARAM_FIELDS = 10_000;
 
+/**
+ * Decoded form or query params: strings, lists and nested maps.
+ * @example
+ * const p: Params = decodeForm('user[name]=Ada') // { user: { name: 'Ada' } }
+ */
 export type Params = { [key: string]: string | string[] | Params | Params[] };
 
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
+ * Decodes a form-encoded query as Plug does: nested keys, lists and lists of maps.
+ *
  * @example
  * decodeForm('user[name]=Ada&tags[]=a&tags[]=b') // { user: { name: 'Ada' }, tags: ['a', 'b'] }
  * decodeForm('u[][n]=a&u[][n]=b')                 // { u: [{ n: 'a' }, { n: 'b' }] }

@@ -12,6 +12,11 @@ import type { SendUpdate, SendUpdateAfter, UpdateTarget } from './view.js';
 /** The name the uploads extension registers under (see `live/extensions.ts`). */
 export const UPLOADS_EXTENSION = 'uploads';
 
+/**
+ * Flash messages by kind (`info`, `error`…), as Phoenix keeps them.
+ * @example
+ * socket.putFlash('info', 'Saved'); // the next render's flash is { info: 'Saved' }
+ */
 export type Flash = Record<string, string>;
 
 /**

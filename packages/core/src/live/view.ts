@@ -66,6 +66,11 @@ export interface RenderMeta<U extends string = string> {
   readonly liveAction?: string;
 }
 
+/**
+ * What `render` gets besides the assigns: the view's uploads, streams and other socket state, read-only.
+ * @example
+ * render: (assigns, { uploads, streams }) => html`${live_file_input(uploads.avatar)}`
+ */
 export type RenderContext<A> = Readonly<SocketAssigns<A>>;
 
 /**
@@ -243,6 +248,14 @@ export interface LiveComponentDefinition<A extends object = Record<string, unkno
   render(context: Readonly<A & { streams: StreamsOf<A> }>, meta: ComponentRenderMeta): Template;
 }
 
+/**
+ * A stateless or stateful component, as `createLiveComponent` returns it.
+ * @example
+ * const Counter: LiveComponent<{ n: number }> = createLiveComponent({
+ *   mount: (socket) => socket.assign({ n: 0 }),
+ *   render: ({ n }) => html`<b>${n}</b>`,
+ * })
+ */
 export type LiveComponent<A extends object = Record<string, unknown>, P extends object = Record<string, unknown>> = LiveComponentDefinition<A, P> & {
   readonly inletComponentDefinition: true;
 };

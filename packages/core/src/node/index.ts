@@ -10,7 +10,12 @@ import { func } from '../options.js';
 import type { SessionRegistry } from '../uploads/receiver/sessions.js';
 import { createInlet, listenForUpgrades, type Inlet, type InletOptions } from '../http/inlet.js';
 
-/** Options of {@link createServer}: Inlet's, plus `handler` for the app's own routes. */
+/**
+ * Options of {@link createServer}: Inlet's, plus `handler` for the app's own routes.
+ * @example
+ * const options: ServerOptions = { routes: { '/': Counter }, secret: process.env.SECRET, staticDirs: ['public'], logger: pino() }
+ * createServer(options).listen(3000)
+ */
 export interface ServerOptions extends InletOptions {
   /**
    * The app's own HTTP handling: tried after the upload receiver and before

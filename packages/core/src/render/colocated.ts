@@ -111,6 +111,9 @@ function checkParses(owner: string, source: string): void {
 /**
  * A hook defined beside its view. Interpolate it as the `phx-hook` value;
  * list it in the view's `hooks` so every page loads it.
+ * @example
+ * const Focus = hook('Focus', { mounted() { this.el.focus() } })
+ * html`<input id="q" phx-hook=${Focus}>`
  */
 export class ColocatedHook {
   readonly kind = 'hook';
@@ -151,7 +154,12 @@ export class ColocatedHook {
   }
 }
 
-/** Browser code run once per page, after the LiveSocket connects. */
+/**
+ * Browser code run once per page, after the LiveSocket connects.
+ * @example
+ * const log = clientScript('log', (liveSocket) => liveSocket.enableDebug())
+ * createLiveView({ hooks: [log], render: () => html`…` })
+ */
 export class ColocatedScript {
   readonly kind = 'script';
   readonly name: string;
@@ -170,7 +178,12 @@ export class ColocatedScript {
   }
 }
 
-/** A global stylesheet written beside the view (Phoenix's global colocated CSS). */
+/**
+ * A global stylesheet written beside the view (Phoenix's global colocated CSS).
+ * @example
+ * const styles = clientStyle('cards', '.card { padding: 1rem }')
+ * createLiveView({ hooks: [styles], render: () => html`<div class="card">…</div>` })
+ */
 export class ColocatedStyle {
   readonly kind = 'style';
   readonly name: string;
@@ -186,6 +199,11 @@ export class ColocatedStyle {
   }
 }
 
+/**
+ * A colocated hook, script or stylesheet, as listed in a view's or the server's `hooks`.
+ * @example
+ * const hooks: Colocated[] = [hook('Focus', { mounted() { this.el.focus() } }), clientStyle('app', 'p { margin: 0 }')]
+ */
 export type Colocated = ColocatedHook | ColocatedScript | ColocatedStyle;
 
 /**

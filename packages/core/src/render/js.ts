@@ -26,6 +26,11 @@ export type JSTransition = string | readonly [string, string, string];
 /** A component (its `myself`, a cid) or a selector, for `push`'s `target`. */
 export type PushTarget = number | string;
 
+/**
+ * Options of `JS.push`: extra values, the handling component, loading states.
+ * @example
+ * JS.push('save', { value: { id: 7 }, target: myself, loading: '#form' })
+ */
 export interface PushOptions {
   /** Extra values sent with the event (merged over `phx-value-*`). */
   readonly value?: Record<string, unknown>;
@@ -44,6 +49,11 @@ interface TimeOptions {
   readonly blocking?: boolean;
 }
 
+/**
+ * Options of `JS.show`: the target, a transition and the `display` to show with.
+ * @example
+ * JS.show({ to: '#menu', transition: ['ease-out duration-200', 'opacity-0', 'opacity-100'], display: 'flex' })
+ */
 export interface ShowOptions extends TimeOptions {
   readonly to?: JSTarget;
   readonly transition?: JSTransition;
@@ -51,11 +61,21 @@ export interface ShowOptions extends TimeOptions {
   readonly display?: string;
 }
 
+/**
+ * Options of `JS.hide`: the target and a transition.
+ * @example
+ * JS.hide({ to: '#menu', transition: 'fade-out', time: 300 })
+ */
 export interface HideOptions extends TimeOptions {
   readonly to?: JSTarget;
   readonly transition?: JSTransition;
 }
 
+/**
+ * Options of `JS.toggle`: the target and the transitions in and out.
+ * @example
+ * JS.toggle({ to: '#menu', in: 'fade-in', out: 'fade-out' })
+ */
 export interface ToggleOptions extends TimeOptions {
   readonly to?: JSTarget;
   /** Transition when showing. */
@@ -65,19 +85,39 @@ export interface ToggleOptions extends TimeOptions {
   readonly display?: string;
 }
 
+/**
+ * Options of `JS.addClass`, `JS.removeClass` and `JS.toggleClass`.
+ * @example
+ * JS.addClass('active', { to: '#tab-2', transition: 'ease-in' })
+ */
 export interface ClassOptions extends TimeOptions {
   readonly to?: JSTarget;
   readonly transition?: JSTransition;
 }
 
+/**
+ * Options of `JS.transition`: the target and its time.
+ * @example
+ * JS.transition('shake', { to: '#form', time: 500 })
+ */
 export interface TransitionOptions extends TimeOptions {
   readonly to?: JSTarget;
 }
 
+/**
+ * The target of a command that takes nothing else (`focus`, `focusFirst`, `pushFocus`, `exec`…).
+ * @example
+ * JS.focus({ to: '#search' })
+ */
 export interface ToOptions {
   readonly to?: JSTarget;
 }
 
+/**
+ * Options of `JS.dispatch`: the target, the event's `detail`, bubbling and blocking.
+ * @example
+ * JS.dispatch('copy', { to: '#code', detail: { format: 'text' } })
+ */
 export interface DispatchOptions {
   readonly to?: JSTarget;
   /** `event.detail` (the client adds `dispatcher`, the element that dispatched). */
@@ -88,6 +128,11 @@ export interface DispatchOptions {
   readonly blocking?: boolean;
 }
 
+/**
+ * Options of `JS.navigate` and `JS.patch`.
+ * @example
+ * JS.navigate('/posts/2', { replace: true })
+ */
 export interface NavigateOptions {
   /** Replace the current history entry instead of pushing one. Default false. */
   readonly replace?: boolean;

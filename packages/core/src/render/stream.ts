@@ -183,7 +183,11 @@ export class LiveStream<T = unknown> {
   }
 }
 
-/** A stream placed in a template by {@link LiveStream.map}. */
+/**
+ * A stream placed in a template by {@link LiveStream.map}.
+ * @example
+ * html`<ul id="songs" phx-update="stream">${streams.songs.map((s, id) => html`<li id=${id}>${s.title}</li>`)}</ul>`
+ */
 export class StreamRender {
   constructor(
     readonly stream: LiveStream<unknown>,

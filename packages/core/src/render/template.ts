@@ -6,7 +6,11 @@
  * place share statics and only their dynamics are compared.
  */
 
-/** The result of an `html` tagged template: statics plus the interpolated values. */
+/**
+ * The result of an `html` tagged template: statics plus the interpolated values.
+ * @example
+ * const t: Template = html`<p>${name}</p>` // t.strings: ['<p>', '</p>'], t.values: [name]
+ */
 export class Template {
   constructor(
     readonly strings: TemplateStringsArray | readonly string[],
@@ -14,7 +18,11 @@ export class Template {
   ) {}
 }
 
-/** HTML that is trusted and inserted without escaping. Create it with {@link safe}. */
+/**
+ * HTML that is trusted and inserted without escaping. Create it with {@link safe}.
+ * @example
+ * html`<div>${safe('<b>trusted</b>')}</div>`
+ */
 export class SafeHtml {
   constructor(readonly value: string) {}
   toString(): string {
@@ -45,7 +53,11 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Templ
   return new Template(strings, values);
 }
 
-/** A keyed list; see {@link repeat}. */
+/**
+ * A keyed list; see {@link repeat}.
+ * @example
+ * const rows: Repeat<Row> = repeat(items, (r) => r.id, (r) => html`<li>${r.name}</li>`)
+ */
 export class Repeat<T = unknown> {
   constructor(
     readonly items: readonly T[],

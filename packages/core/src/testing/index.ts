@@ -27,6 +27,11 @@ type Tree = Record<string, unknown>;
 /** A message the server sent: `[joinRef, ref, topic, event, payload]`. */
 export type ServerFrame = [string | null, string | null, string, string, Record<string, unknown>];
 
+/**
+ * Options of {@link mountLive}: the session, secret, upload folder, a frame observer, an app to share, a logger.
+ * @example
+ * const view = await mountLive({ routes }, '/', { session: { user: 'ada' }, logger: pino() })
+ */
 export interface MountOptions {
   readonly secret?: string;
   readonly session?: Record<string, unknown>;
@@ -84,7 +89,11 @@ function capture(into: ServerError[], logger: Logger | undefined): Logger {
   };
 }
 
-/** Frames sent and received over one in-process connection. */
+/**
+ * Frames sent and received over one in-process connection.
+ * @example
+ * const socket = new TestSocket(); socket.onFrame((f) => frames.push(f))
+ */
 export class TestSocket implements WebSocketLike {
   readonly sent: ServerFrame[] = [];
   readonly #waiters: { match: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
@@ -136,7 +145,13 @@ export interface TestFile {
   readonly lastModified?: number;
 }
 
-/** A mounted view driven in-process. */
+/**
+ * A mounted view driven in-process.
+ * @example
+ * const view: LiveTestView = await mountLive({ routes }, '/')
+ * await view.submit('save', { title: 'Hi' })
+ * expect(view.html()).toContain('Hi')
+ */
 export class LiveTestView {
   readonly socket: TestSocket;
   readonly connection: Connection;
@@ -384,6 +399,10 @@ function decodeAttr(value: string): string {
 /**
  * Mounts the view at `path` in-process: HTTP render, then a join over an
  * in-memory connection.
+ * @example
+ * const view = await mountLive({ routes: { '/': Counter } }, '/')
+ * await view.click('inc')
+ * expect(view.html()).toContain('1')
  */
 export async function mountLive(
   config: { routes: Record<string, RouteTarget<LiveView<never, never>>> },

@@ -18,6 +18,8 @@ function clone<T>(v: T): T {
  * Replaces statics given as indexes into a `"p"` template table by the
  * statics themselves, and drops the tables (the official client does the same
  * while rendering).
+ * @example
+ * resolveTemplates(diff, diff.p) // statics given as indexes become the statics
  */
 export function resolveTemplates(node: unknown, templates?: Record<string, string[]>): void {
   if (Array.isArray(node)) {
@@ -34,7 +36,12 @@ export function resolveTemplates(node: unknown, templates?: Record<string, strin
   for (const [key, value] of Object.entries(node)) if (key !== 's') resolveTemplates(value, table);
 }
 
-/** Merges `diff` into `target` (mutating) and returns the result. */
+/**
+ * Merges `diff` into `target` (mutating) and returns the result.
+ * @example
+ * let tree = joinReply.rendered
+ * tree = mergeDiff(tree, diff) // as the client merges a diff
+ */
 export function mergeDiff(target: Tree, diff: Tree): Tree {
   if (diff.s !== undefined) return clone(diff);
   if (isObj(diff.k)) {
@@ -73,6 +80,8 @@ function mergeKeyed(target: Tree, diff: Tree): void {
 /**
  * Renders a tree (with its components) to HTML. Stream comprehensions render
  * the items `streams` holds for them (see `streams.ts`).
+ * @example
+ * toHtml(mergeDiff(tree, diff), components) // '<p>1</p>'
  */
 export function toHtml(tree: Tree, components: Record<string, Tree> = {}, streams?: StreamDom): string {
   const statics = (tree.s as string[] | undefined) ?? [];

@@ -81,7 +81,11 @@ async function writeFrom(store: UploadStore, upload: UploadRecord, data: Buffer,
   return at;
 }
 
-/** The cases every UploadStore must pass. */
+/**
+ * The cases every UploadStore must pass.
+ * @example
+ * for (const c of storeConformanceCases({ create: () => new MyStore() })) it(c.name, () => c.run())
+ */
 export function storeConformanceCases<S extends UploadStore>(subject: StoreUnderTest<S>): ConformanceCase[] {
   const read = (meta: Record<string, unknown>, store: S) => (subject.read ? subject.read(meta, store) : defaultRead(meta));
   const chunkOf = (store: UploadStore) => Math.max(subject.chunkBytes ?? 64 * 1024, store.minWriteBytes ?? 0);

@@ -37,7 +37,11 @@ export type EntryRenderer = (statics: string[], entry: Tree) => string;
 
 const ID = /^\s*<[a-zA-Z][^\s/>]*[^>]*?\sid="([^"]*)"/;
 
-/** Stream items by ref, in DOM order. */
+/**
+ * Stream items by ref, in DOM order.
+ * @example
+ * const dom = new StreamDom(); dom.apply(diff); toHtml(tree, components, dom)
+ */
 export class StreamDom {
   readonly #items = new Map<string, Item[]>();
 

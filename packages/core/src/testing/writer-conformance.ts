@@ -10,6 +10,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { UploadWriter } from '../uploads/writer.js';
 
+/**
+ * The writer a conformance run tests: how to make one and read back what it stored.
+ * @example
+ * writerConformanceCases({ create: () => new TmpFileWriter(dir), read: (w) => readFile(w.path) })
+ */
 export interface WriterUnderTest<W extends UploadWriter = UploadWriter> {
   /** A fresh writer. */
   create(): W | Promise<W>;
@@ -19,6 +24,11 @@ export interface WriterUnderTest<W extends UploadWriter = UploadWriter> {
   leftovers?(writer: W): boolean | Promise<boolean>;
 }
 
+/**
+ * One conformance case: a name for the test and the check to run.
+ * @example
+ * for (const c of storeConformanceCases({ create: () => new MemoryStore() })) it(c.name, () => c.run())
+ */
 export interface ConformanceCase {
   readonly name: string;
   run(): Promise<void>;
@@ -34,7 +44,11 @@ async function writeAll(w: UploadWriter, data: Buffer, chunk: number): Promise<v
   for (let at = 0; at < data.length; at += chunk) await w.writeChunk(data.subarray(at, at + chunk));
 }
 
-/** The cases every UploadWriter must pass. */
+/**
+ * The cases every UploadWriter must pass.
+ * @example
+ * for (const c of writerConformanceCases({ create: () => new MyWriter(), read: (w) => w.bytes() })) it(c.name, () => c.run())
+ */
 export function writerConformanceCases<W extends UploadWriter>(subject: WriterUnderTest<W>): ConformanceCase[] {
   return [
     {

@@ -12,6 +12,11 @@ import type { ExternalMeta, UploadEntry } from './socket-api.js';
 /** Default UpChunk chunk size in KiB (5 MiB: also the smallest S3 multipart part). */
 export const DEFAULT_CHUNKED_CHUNK_KIB = 5120;
 
+/**
+ * Options of `chunkedUpload`: resumable UpChunk/Content-Range uploads to the receiver.
+ * @example
+ * socket.allowUpload('video', { accept: ['video/*'], external: chunkedUpload({ chunkSizeKiB: 1024, ttlMs: 3_600_000 }) })
+ */
 export interface ChunkedUploadOptions {
   /** Chunk size in KiB, a multiple of 256. Default {@link DEFAULT_CHUNKED_CHUNK_KIB}. */
   readonly chunkSizeKiB?: number;

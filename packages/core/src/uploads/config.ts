@@ -19,6 +19,11 @@ export const DEFAULT_MAX_FILE_SIZE = 8_000_000;
 export const DEFAULT_CHUNK_SIZE = 'auto';
 /** Smallest and largest chunk `'auto'` picks. */
 export const MIN_AUTO_CHUNK_SIZE = 64 * 1024;
+/**
+ * The largest chunk `chunkSize: 'auto'` picks (4 MiB).
+ * @example
+ * autoChunkSize(10 * 1024 ** 3) === MAX_AUTO_CHUNK_SIZE // 4 MiB for a 10 GiB file
+ */
 export const MAX_AUTO_CHUNK_SIZE = 4 * 1024 * 1024;
 /** `'auto'` aims at about this many chunks per file. */
 export const AUTO_CHUNKS_PER_FILE = 25;
@@ -29,14 +34,23 @@ export const MIN_AUTO_CHUNK_TIMEOUT = 10_000;
 /** The uplink, per file, that an automatic timeout still allows: 128 KiB/s (about 1 Mbit/s). */
 export const AUTO_TIMEOUT_BYTES_PER_SECOND = 128 * 1024;
 
-/** The chunk size for files up to `largest` bytes: a power of two near largest / 25, within 64 KiB–4 MiB. */
+/**
+ * The chunk size for files up to `largest` bytes: a power of two near largest / 25, within 64 KiB–4 MiB.
+ * @example
+ * autoChunkSize(100 * 1024 * 1024) // 4 MiB
+ * autoChunkSize(1024 * 1024)        // 64 KiB
+ */
 export function autoChunkSize(largest: number): number {
   let size = MIN_AUTO_CHUNK_SIZE;
   while (size < MAX_AUTO_CHUNK_SIZE && size * AUTO_CHUNKS_PER_FILE < largest) size *= 2;
   return size;
 }
 
-/** A timeout that lets one chunk cross a 1 Mbit/s uplink: at least 10 s. */
+/**
+ * A timeout that lets one chunk cross a 1 Mbit/s uplink: at least 10 s.
+ * @example
+ * autoChunkTimeout(4 * 1024 * 1024) // 32 s: 4 MiB at 128 KiB/s
+ */
 export function autoChunkTimeout(chunkSize: number): number {
   return Math.max(MIN_AUTO_CHUNK_TIMEOUT, Math.ceil((chunkSize / AUTO_TIMEOUT_BYTES_PER_SECOND) * 1000));
 }

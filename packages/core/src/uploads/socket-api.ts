@@ -172,7 +172,11 @@ export interface Postponed<T> {
   readonly value: T;
 }
 
-/** Keeps an entry instead of consuming it. */
+/**
+ * Keeps an entry instead of consuming it.
+ * @example
+ * await socket.consumeUploadedEntries('photos', (meta) => (meta.size > 1e6 ? postpone(meta.path) : save(meta.path)))
+ */
 export function postpone<T>(value: T): Postponed<T> {
   return { postpone: true, value };
 }

@@ -204,7 +204,11 @@ export function isTransientStoreError(error: unknown): boolean {
   return error instanceof Error && (error as { transient?: unknown }).transient === true;
 }
 
-/** Whether `store` declares `capability`. */
+/**
+ * Whether `store` declares `capability`.
+ * @example
+ * if (storeCan(store, 'resume')) await store.get?.(id)
+ */
 export function storeCan(store: Pick<UploadStore, 'capabilities'>, capability: StoreCapability): boolean {
   return store.capabilities.has(capability);
 }

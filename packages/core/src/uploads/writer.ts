@@ -34,6 +34,8 @@ export interface UploadWriter {
  * The default writer: streams chunks to a fresh file in the upload temp dir,
  * hashing as it goes. Only one chunk is in memory at a time. On cancel or
  * error the file is removed.
+ * @example
+ * socket.allowUpload('doc', { accept: 'any', writer: () => new TmpFileWriter('/var/tmp/uploads') })
  */
 export class TmpFileWriter implements UploadWriter {
   readonly path: string;
@@ -77,6 +79,8 @@ export class TmpFileWriter implements UploadWriter {
 
 /**
  * Keeps chunks in memory. For tests and small files only.
+ * @example
+ * socket.allowUpload('avatar', { accept: ['.png'], maxFileSize: 100_000, writer: () => new MemoryWriter() })
  */
 export class MemoryWriter implements UploadWriter {
   readonly chunks: Buffer[] = [];

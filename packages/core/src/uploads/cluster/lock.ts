@@ -30,7 +30,11 @@ export interface UploadLocker {
   release(key: string, token: string): Promise<boolean>;
 }
 
-/** A lock token: 128 random bits, base64url. */
+/**
+ * A lock token: 128 random bits, base64url.
+ * @example
+ * const token = lockToken(); await redis.set(key, token, { NX: true, PX: ttlMs })
+ */
 export function lockToken(): string {
   return randomBytes(16).toString('base64url');
 }

@@ -50,7 +50,12 @@ export interface QuotaCounter {
   usage(key: string): Promise<QuotaUsage>;
 }
 
-/** Throws a RangeError unless `amount` holds two non-negative safe integers. */
+/**
+ * Throws a RangeError unless `amount` holds two non-negative safe integers.
+ * @example
+ * checkQuotaAmount({ bytes: 1024, files: 1 }) // fine
+ * checkQuotaAmount({ bytes: -1, files: 0 })  // throws RangeError
+ */
 export function checkQuotaAmount(amount: QuotaUsage): void {
   for (const [name, v] of [['bytes', amount.bytes], ['files', amount.files]] as const) {
     if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`quota ${name} must be a non-negative integer (got ${v})`);

@@ -3,14 +3,17 @@
 // `READY <url>` on stdout, then on each line `rss` read from stdin answers
 // `RSS <current bytes> <peak bytes>` (the peak sampled every 50 ms).
 //
-//   node --import ./test/fuzz/register-ts.mjs bench/batch-server.mjs <storeRoot>
+//   node --import ./test/fuzz/register-ts.mjs bench/batch-server.mjs <storeRoot> [maxUploadChannels]
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { createServer } from 'inletjs/node';
 import { exampleOptions } from '../examples/app.js';
 
 const storeRoot = process.argv[2];
-const server = createServer(exampleOptions({ storeRoot, uploadTmpDir: join(storeRoot, 'tmp') }));
+// Optional third argument: upload channels per view (the socket gets that many plus 50).
+const channels = process.argv[3] ? Number(process.argv[3]) : undefined;
+const limits = channels ? { maxUploadChannels: channels, maxChannels: channels + 50 } : {};
+const server = createServer(exampleOptions({ storeRoot, uploadTmpDir: join(storeRoot, 'tmp'), ...limits }));
 await server.listen(0, '127.0.0.1');
 let peak = process.memoryUsage().rss;
 setInterval(() => {

@@ -355,10 +355,11 @@ describe('receiver sessions shared by three nodes (Redis + S3)', () => {
 
     // Expiry: an abandoned upload is swept by another node, which aborts its parts, refunds and tells the owner.
     const k4 = newKey();
-    const abandoned = await start(a, k4, 2 * PART, 23, 400);
+    // Its lifetime must outlast storing one chunk on a loaded machine (S3 create + a 5 MiB part), then lapse.
+    const abandoned = await start(a, k4, 2 * PART, 23, 2000);
     expect((await put(b, abandoned.token, files[2]!, 0, PART - 1)).status).toBe(308);
     expect(await a.quota.usage(k4)).toEqual({ bytes: 2 * PART, files: 1 });
-    await sleep(450);
+    await sleep(2100);
     expect(await c.registry.sweep()).toBeGreaterThanOrEqual(1);
     await expect.poll(() => a.events.includes(`error ${abandoned.id.slice(0, 4)} expired`)).toBe(true);
     expect(await a.quota.usage(k4)).toEqual({ bytes: 0, files: 0 });

@@ -12,6 +12,7 @@ import { StreamComponents, StreamHealthy, StreamInsideFor, StreamLimit, StreamRe
 import { RowsStream } from './views/rows-stream.js';
 import { AsyncDemo, AsyncElsewhere } from './views/async.js';
 import { ChildrenAdmin, ChildrenHome, ChildrenMissing, ChildrenOther } from './views/children.js';
+import { Portals } from './views/portals.js';
 import { JsCommands } from './views/js.js';
 import { Hooks } from './views/hooks.js';
 import { FormRecovery } from './views/forms.js';
@@ -71,6 +72,7 @@ export const routes = {
   '/children': ChildrenHome,
   '/children/other': ChildrenOther,
   '/children/missing': ChildrenMissing,
+  '/portals': Portals,
   ...liveSession('admin', { '/children/admin': ChildrenAdmin }),
 };
 

@@ -15,6 +15,7 @@ export const EXAMPLES = [
   ['/streams', 'Streams', 'items the server sends once and forgets: insert, update, delete, reset, limits'],
   ['/rows-stream', '1,000 rows as a stream', 'the 1,000-row table, patched row by row'],
   ['/children', 'Child views', 'live views inside a view, a sticky player across navigation, patches, flash, live sessions, a 404 after mount'],
+  ['/portals', 'Portals', 'a modal, a menu and a child view rendered elsewhere in the page; phx-update="ignore"'],
   ['/async', 'Async work', 'assigns loaded in the background, tasks with handleAsync, cancelling, failures, components that load their own data'],
   ['/js', 'JS commands', 'show, hide, toggle, classes, attributes, focus, dispatch, push with options, navigation'],
   ['/hooks', 'Colocated hooks', 'hook code beside the view, server pushEvent to hooks, replies to hook pushes'],

@@ -54,16 +54,36 @@ export class AsyncResult<T = unknown> {
   }
 }
 
-/** The value an async assign holds once loaded: `AsyncResult<T>` gives `T`. */
+/**
+ * The value an async assign holds once loaded: `AsyncResult<T>` gives `T`.
+ *
+ * @example
+ * type Org = AsyncValue<AsyncResult<{ name: string }>> // { name: string }
+ */
 export type AsyncValue<V> = V extends AsyncResult<infer T> ? T : V;
 
-/** What `handleAsync` receives for a `startAsync` task. */
+/**
+ * What `handleAsync` receives for a `startAsync` task.
+ *
+ * @example
+ * handleAsync: (name, outcome, socket) => socket.assign({ report: outcome.ok ? outcome.result : undefined })
+ */
 export type AsyncOutcome<T = unknown> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly reason: unknown };
 
-/** The work of an async task: gets a signal that aborts when the task is cancelled, replaced or the view ends. */
+/**
+ * The work of an async task: gets a signal that aborts when the task is cancelled, replaced or the view ends.
+ *
+ * @example
+ * const load: AsyncFn<{ org: Org }> = async (signal) => ({ org: await (await fetch(url, { signal })).json() })
+ */
 export type AsyncFn<T> = (signal: AbortSignal) => T | Promise<T>;
 
-/** Options of `assignAsync`. */
+/**
+ * Options of `assignAsync`.
+ *
+ * @example
+ * socket.assignAsync('org', load, { reset: true })
+ */
 export interface AssignAsyncOptions<K extends string = string> {
   /** Start from a fresh loading result instead of keeping the previous result while loading (all keys, or some). */
   readonly reset?: boolean | readonly K[];
@@ -228,7 +248,12 @@ function asResult(value: unknown): AsyncResult | undefined {
   return value instanceof AsyncResult ? value : undefined;
 }
 
-/** The slots of {@link asyncResult}. */
+/**
+ * The slots of {@link asyncResult}.
+ *
+ * @example
+ * asyncResult(org, { loading: () => 'Loading…', failed: () => 'Could not load', ok: (o) => o.name })
+ */
 export interface AsyncResultSlots<T> {
   /** Rendered once a result arrived (also while it reloads). */
   readonly ok: (result: T) => Template | string;

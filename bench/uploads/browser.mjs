@@ -6,7 +6,7 @@
 // (rendered after consume), sample the server's RSS meanwhile, and verify the
 // stored file's sha256 against the source.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { MiB, sampleRss, sha256File, sleep } from './lib.mjs';
@@ -23,6 +23,19 @@ const FLAGS = [
 ];
 
 let runSeq = 0;
+
+/** CPU seconds (user + system) of every live process in process group `pgid` (the browser and its children; a child that exits takes its share along). */
+export function groupCpuSec(pgid) {
+  let sum = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
+      if (Number(f[2]) === pgid) sum += (Number(f[11]) + Number(f[12])) / 100;
+    } catch {}
+  }
+  return sum;
+}
 
 /** Checks what the server stored (and the sha256 it computed while receiving) against the source, then deletes it. */
 export async function verifyStored(file, saved) {
@@ -72,11 +85,13 @@ async function selfDrivenPage(server, target, { workDir, dataUrl, timeoutMs = 90
     await withTimeout(Promise.race([ready, chromeExit.then(() => Promise.reject(new Error('chromium exited')))]), 180000, 'page ready');
     const heap = server.memStart();
     const sampler = sampleRss(server.pid);
+    const browserCpu0 = groupCpuSec(chrome.pid);
     server.send(`GO ${run}`);
     try {
       rep = await reported;
     } finally {
       mem = sampler.stop();
+      mem.browserCpuSec = groupCpuSec(chrome.pid) - browserCpu0;
       mem.heap = await heap.stop().catch(() => undefined);
     }
   } finally {

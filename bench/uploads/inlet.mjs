@@ -16,7 +16,8 @@
 //
 //   npm run build && node bench/uploads/inlet.mjs [--quick] [--runs N] [--skip-lvjs] [--only loopback,link,sweep,lvjs]
 //
-// Progress goes to stderr, tables to stdout, raw figures to $BENCH_DIR/results-inlet-uploader.json.
+// Progress goes to stderr (the loopback lines with CPU seconds of the browser, all its processes, and of the
+// receiving server per upload), tables to stdout, raw figures to $BENCH_DIR/results-inlet-uploader.json.
 // Run it under `flock /tmp/inlet-chromium.lock flock /tmp/inlet-bench.lock`.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { CHROMIUM, runSelfDriven } from './browser.mjs';
-import { fix, median, MiB, randomFile, sha256File, sleep, startDataServer, startInletServer } from './lib.mjs';
+import { fix, median, MiB, procCpuSec, randomFile, sha256File, sleep, startDataServer, startInletServer } from './lib.mjs';
 import { startLink } from './link.mjs';
 import { lvjsRun, lvjsSetup, LVJS_SCRIPTS } from './lvjs.mjs';
 import { startRawServer } from './ws-raw.mjs';
@@ -87,13 +88,15 @@ async function upload(server, files) {
     if (!s || s.sha256 !== f.sha256 || (await sha256File(s.dest).catch(() => '')) !== f.sha256) shaOk = false;
     if (s) rmSync(s.dest, { force: true });
   }
-  return { totalMs: rep.totalMs, bytes, mbps: bytes / 1e6 / (rep.totalMs / 1000), firstProgressMs: rep.firstProgressMs, mem, shaOk };
+  return { totalMs: rep.totalMs, bytes, mbps: bytes / 1e6 / (rep.totalMs / 1000), firstProgressMs: rep.firstProgressMs, mem, shaOk, cpu: { browser: mem?.browserCpuSec, server: mem?.cpuSec } };
 }
 
 /** The streaming reference from a Chromium page (the page is served by `server`, the bytes go to `streamPort`). */
-async function streamRef(server, file, streamPort, chunkBytes = 512 * KiB, windowBytes = 8 * MiB) {
-  const { rep } = await runSelfDriven(server, (run) => `/bench/raw#stream=${streamPort}&chunk=${chunkBytes}&window=${windowBytes}&file=${encodeURIComponent(file.name)}&run=${run}`, opts);
-  return { totalMs: rep.totalMs, mibps: file.size / MiB / (rep.totalMs / 1000), mbps: file.size / 1e6 / (rep.totalMs / 1000), shaOk: true };
+async function streamRef(server, file, streamPort, chunkBytes = 512 * KiB, windowBytes = 8 * MiB, streamPid) {
+  const cpu0 = streamPid ? procCpuSec(streamPid) : NaN;
+  const { rep, mem } = await runSelfDriven(server, (run) => `/bench/raw#stream=${streamPort}&chunk=${chunkBytes}&window=${windowBytes}&file=${encodeURIComponent(file.name)}&run=${run}`, opts);
+  const cpu = { browser: mem?.browserCpuSec, server: streamPid ? procCpuSec(streamPid) - cpu0 : undefined };
+  return { totalMs: rep.totalMs, mibps: file.size / MiB / (rep.totalMs / 1000), mbps: file.size / 1e6 / (rep.totalMs / 1000), shaOk: true, cpu };
 }
 
 // ------------------------------------------------------------------ link check
@@ -254,10 +257,11 @@ try {
       const runs = label === '1 GiB' ? Math.max(1, RUNS - 1) : RUNS;
       const r = { stream: [], inlet: [], plain: [] };
       for (let i = 0; i < runs; i++) {
-        r.stream.push(await streamRef(inlet, file, stream.port));
+        r.stream.push(await streamRef(inlet, file, stream.port, undefined, undefined, stream.pid));
         r.inlet.push(await upload(inlet, file));
         r.plain.push(await upload(plain, file));
-        say(`  ${label} run ${i + 1}: stream ${fix(r.stream.at(-1).mbps)} MB/s, inlet ${fix(r.inlet.at(-1).mbps)}, official ${fix(r.plain.at(-1).mbps)}; load ${load()}`);
+        const cpu = (x) => `cpu browser ${fix(x.cpu?.browser, 2)} s + server ${fix(x.cpu?.server, 2)} s`;
+        say(`  ${label} run ${i + 1}: stream ${fix(r.stream.at(-1).mbps)} MB/s (${cpu(r.stream.at(-1))}), inlet ${fix(r.inlet.at(-1).mbps)} (${cpu(r.inlet.at(-1))}), official ${fix(r.plain.at(-1).mbps)} (${cpu(r.plain.at(-1))}); load ${load()}`);
       }
       const med = (xs) => {
         const ms = median(xs.map((x) => x.totalMs));
@@ -269,6 +273,7 @@ try {
         plain: med(r.plain),
         inletRssGrowthMiB: Math.max(...r.inlet.map((x) => x.mem?.growthMiB ?? NaN)),
         plainRssGrowthMiB: Math.max(...r.plain.map((x) => x.mem?.growthMiB ?? NaN)),
+        cpuSec: { stream: r.stream.map((x) => x.cpu), inlet: r.inlet.map((x) => x.cpu), plain: r.plain.map((x) => x.cpu) },
         load: load(),
       };
     }

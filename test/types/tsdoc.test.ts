@@ -3,8 +3,8 @@
  * each package.json's `exports`, mapped from dist/ to src/) has a doc
  * comment, and every exported function and class has an `@example`.
  * Interfaces, types and constants still without an `@example` are listed in
- * tsdoc-pending.txt: a new export cannot join that list silently, and a
- * listed one that gains an example must leave it.
+ * tsdoc-pending.txt: a new export cannot join that list silently, and the
+ * list cannot grow.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ import { describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const pendingFile = fileURLToPath(new URL('./tsdoc-pending.txt', import.meta.url));
+/** The pending list's size when the audit landed: it may only shrink. */
+const PENDING_AT_MOST = 181;
 
 interface Export {
   /** `<package>/<entry> <name>`, e.g. `inletjs/testing mountLive`. */
@@ -100,9 +102,8 @@ describe('TSDoc on every public export', () => {
   it('interfaces, types and constants without an @example are the listed ones, and only those', () => {
     const missing = exports.filter((e) => e.kind === 'other' && !e.example).map((e) => e.id);
     expect(missing.filter((id) => !pending.has(id)), 'new exports need an @example').toEqual([]);
-    const known = new Set(exports.map((e) => e.id));
-    const done = [...pending].filter((id) => !missing.includes(id));
-    expect(done, 'these have an @example now (or are gone): remove them from tsdoc-pending.txt').toEqual([]);
-    expect([...pending].filter((id) => !known.has(id))).toEqual([]);
+    // Entries that gained an example (or went away) may linger until someone prunes the list: parallel
+    // work adding examples must not turn the suite red. The list never covers more than it lists.
+    expect(pending.size).toBeLessThanOrEqual(PENDING_AT_MOST);
   });
 });

@@ -11,14 +11,14 @@ import { createServer, type InletServer } from 'inletjs/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchPage, type Frame, type PageInfo } from '../support/phoenix-ws.js';
 
-const WINDOW_MS = 400;
+const WINDOW_MS = 1500;
 const unmounted = new Set<string>();
 
 const Counter = createLiveView<{ count: number }>({
   mount: (socket) => socket.assign({ count: 0 }),
   handleEvent: (event, socket) => {
     if (event.type === 'inc') socket.assign({ count: socket.assigns.count + 1 });
-    if (event.type === 'later') socket.sendInfo('tick', 100);
+    if (event.type === 'later') socket.sendInfo('tick', 500);
   },
   handleInfo: (_info, socket) => socket.assign({ count: socket.assigns.count + 10 }),
   unmount: (socket) => {
@@ -131,7 +131,7 @@ describe('long polling', () => {
     let started = Date.now();
     expect(await lp.get()).toEqual({ status: 204, token: lp.token, messages: [] });
     expect(Date.now() - started).toBeGreaterThanOrEqual(WINDOW_MS - 20);
-    // The event's reply comes at once; the info 100 ms later reaches a waiting poll before its window ends.
+    // The event's reply comes at once; the info 500 ms later reaches a waiting poll before its window ends.
     await lp.post([lp.frame(`lv:${page.id}`, 'event', { type: 'click', event: 'later', value: {} })]);
     await lp.until(reply('2'));
     started = Date.now();

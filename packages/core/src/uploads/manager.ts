@@ -2,7 +2,8 @@
  * The uploads of one view instance, as a view extension: the socket's upload
  * API, entry registration from change events, preflight (`allow_upload`),
  * progress, consume and cancel. State rules live in `state.ts`, channel
- * bookkeeping in `channels.ts`, external presigning in `external.ts`.
+ * bookkeeping in `channels.ts`, external presigning in `external.ts`, chunk
+ * sizes in `chunking.ts`, quota holds in `quota-holds.ts`.
  * Client-caused failures become entry errors, never exceptions.
  */
 import { TRACING, uploadErrorChannel } from '../telemetry/channels.js';
@@ -13,12 +14,13 @@ import type { ExtensionHost, ExtensionInstance } from '../live/extensions.js';
 import type { LiveViewSocket } from '../live/socket.js';
 import { ChannelSlots, type ChannelHandle, type ChunkLimits, type StoredEntry, type UploadTokenData } from './channels.js';
 import type { ReceiverLink } from './chunked.js';
-import { autoChunkSize, autoChunkTimeout, MAX_CHUNK_SIZE, type EntryState } from './config.js';
+import { applyInletChunking, officialChunking } from './chunking.js';
+import type { EntryState } from './config.js';
 import { presign, type ExternalHost, type ReceiverBinding } from './external.js';
 import { consumeFileSystem } from './file-system.js';
 import type { SniffRules } from './entry-channel.js';
-import { DEFAULT_INLET_WINDOW, MAX_INLET_WINDOW, INLET_AUTO_CHUNK_SIZE, INLET_UPLOADER_NAME, INLET_UPLOADER_PARAM, INLET_UPLOADER_VERSION } from './inlet-wire.js';
-import { quotaRefusal, type QuotaUsage } from './cluster/quota.js';
+import { INLET_UPLOADER_NAME, INLET_UPLOADER_PARAM, INLET_UPLOADER_VERSION } from './inlet-wire.js';
+import { QuotaHolds } from './quota-holds.js';
 import { ENTRY_ERRORS, UPLOAD_REASONS } from './reasons.js';
 import type { ConsumeMeta, Postponed, UploadApi, UploadConfigOptions, UploadEntry, UploadErrorReason } from './socket-api.js';
 import { failEntry, putEntries, removeEntry, snapshot, UploadState, type ConfigState } from './state.js';
@@ -38,6 +40,8 @@ export interface UploadHost {
   /** The default store of socket uploads: temp files in the upload folder (created on first use). */
   defaultStore(): Promise<UploadStore>;
   readonly maxUploadChannels?: number;
+  /** Whether upload joins past `maxUploadChannels` wait for a slot (else they are refused). Default false. */
+  readonly waitForChannels?: boolean;
   /** Lifetime of preflight tokens. Default {@link UPLOAD_TOKEN_TTL_MS}. */
   readonly tokenTtlMs?: number;
   /** The built-in resumable receiver, for `chunkedUpload()` presigns. */
@@ -54,8 +58,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   readonly #state = new UploadState();
   readonly #slots: ChannelSlots;
   readonly #sessions = new WeakMap<EntryState, ReceiverBinding>();
-  /** Quota reserved at preflight per entry, until it is consumed (kept) or dropped (refunded). */
-  readonly #quotaHeld = new Map<EntryState, QuotaUsage>();
+  readonly #quota = new QuotaHolds();
   readonly #external: ExternalHost;
   /** Tokens from an earlier mount of the same view carry another nonce and are refused. */
   readonly nonce = randomBytes(9).toString('base64url');
@@ -74,16 +77,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
       live: (state, entry) => state.entries.includes(entry),
       fail: (state, entry, reason, message) => this.#fail(state, entry, reason, message),
       notify: (state, entry) => this.#notify(state, entry),
-      heldQuota: (state, entry) => {
-        const amount = this.#quotaHeld.get(entry);
-        const quota = state.raw.quota;
-        if (!amount || !quota) return undefined;
-        const { counter, key, maxBytes, maxFiles, periodMs } = quota;
-        return {
-          quota: { counter, key, reserved: amount.bytes, maxBytes, maxFiles, periodMs },
-          handedOver: () => this.#quotaHeld.delete(entry),
-        };
-      },
+      heldQuota: (state, entry) => this.#quota.handOver(state, entry),
     };
   }
 
@@ -266,8 +260,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
     const errors: Record<string, string[]> = {};
     const failures: [string, unknown][] = [];
     const largest = Math.max(0, ...state.entries.filter((e) => wanted.has(e.ref) && e.valid).map((e) => e.clientSize));
-    const chunkSize = fitChunkSize(state.options.chunkSize === 'auto' ? autoChunkSize(largest) : state.options.chunkSize, storeOf(state));
-    const chunkTimeout = state.options.chunkTimeout === 'auto' ? autoChunkTimeout(chunkSize) : state.options.chunkTimeout;
+    const { chunkSize, chunkTimeout } = officialChunking(state, largest);
     for (let i = 0; i < state.entries.length; i++) {
       const entry = state.entries[i] as EntryState;
       if (!wanted.has(entry.ref) || i >= remaining) continue;
@@ -276,7 +269,9 @@ export class UploadManager implements UploadApi, ExtensionInstance {
         continue;
       }
       if (entry.preflighted && !state.raw.external) continue;
-      if (!(await this.#reserveQuota(state, entry))) {
+      const refusal = await this.#quota.reserve(state, entry);
+      if (refusal !== undefined) {
+        this.#fail(state, entry, ENTRY_ERRORS.QUOTA_EXCEEDED, refusal);
         errors[entry.ref] = [...entry.errors];
         continue;
       }
@@ -306,34 +301,6 @@ export class UploadManager implements UploadApi, ExtensionInstance {
     };
   }
 
-  /**
-   * Reserves the entry's declared size and one file under the config's quota
-   * key, once per entry; false (and the entry fails with `quota_exceeded`) when refused.
-   */
-  async #reserveQuota(state: ConfigState, entry: EntryState): Promise<boolean> {
-    const quota = state.raw.quota;
-    if (!quota || this.#quotaHeld.has(entry)) return true;
-    const amount = { bytes: entry.clientSize, files: 1 };
-    const result = await quota.counter.reserve(quota.key, amount, quota);
-    if (result.ok) {
-      this.#quotaHeld.set(entry, amount);
-      return true;
-    }
-    this.#fail(state, entry, ENTRY_ERRORS.QUOTA_EXCEEDED, quotaRefusal(result, amount.bytes, quota));
-    return false;
-  }
-
-  /** Gives back what an entry that will not be kept reserved. */
-  async #refundQuota(state: ConfigState, entry: EntryState): Promise<void> {
-    const amount = this.#quotaHeld.get(entry);
-    const quota = state.raw.quota;
-    this.#quotaHeld.delete(entry);
-    if (!amount || !quota) return;
-    await quota.counter
-      .release(quota.key, amount)
-      .catch((e: unknown) => this.#owner.app.logger.error({ err: e, view: this.#owner.id, upload: state.name, ref: entry.ref }, 'refunding an upload quota failed'));
-  }
-
   /** Whether this page has the Inlet uploader (it connected with `connect()`) and the config lets it be used. */
   #inletUploader(state: ConfigState): boolean {
     return this.#owner.connectParams?.[INLET_UPLOADER_PARAM] === String(INLET_UPLOADER_VERSION) && state.raw.uploader !== 'channel';
@@ -341,10 +308,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
 
   /** Preflight metadata naming the Inlet uploader: pipelined, checksummed chunks. */
   #inletMeta(state: ConfigState, entry: EntryState): Record<string, unknown> {
-    entry.chunkSize = fitChunkSize(state.options.chunkSize === 'auto' ? INLET_AUTO_CHUNK_SIZE : state.options.chunkSize, storeOf(state));
-    entry.chunkTimeout = state.options.chunkTimeout === 'auto' ? autoChunkTimeout(entry.chunkSize) : state.options.chunkTimeout;
-    // At least two chunks in flight, whatever chunk size the store needs.
-    entry.window = Math.max(Math.min(MAX_INLET_WINDOW, state.raw.window ?? DEFAULT_INLET_WINDOW), 2 * entry.chunkSize);
+    applyInletChunking(state, entry);
     return {
       uploader: INLET_UPLOADER_NAME,
       v: INLET_UPLOADER_VERSION,
@@ -448,7 +412,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   async entryForChannelWhenFree(token: UploadTokenData, topicRef: string): Promise<ReturnType<UploadManager['entryForChannel']>> {
     for (;;) {
       const found = this.entryForChannel(token, topicRef);
-      if (!('reason' in found) || found.reason !== UPLOAD_REASONS.TOO_MANY_CHANNELS) return found;
+      if (!('reason' in found) || found.reason !== UPLOAD_REASONS.TOO_MANY_CHANNELS || !this.#host.waitForChannels) return found;
       await this.#slots.waitForSlot();
     }
   }
@@ -531,8 +495,11 @@ export class UploadManager implements UploadApi, ExtensionInstance {
     if (!removeEntry(state, entry, why)) return;
     this.#touch(state);
     // A consumed file keeps counting against its quota; anything else gives its reservation back.
-    if (why === 'cancel') await this.#refundQuota(state, entry);
-    else this.#quotaHeld.delete(entry);
+    if (why === 'cancel') {
+      await this.#quota
+        .refund(state, entry)
+        .catch((e: unknown) => this.#owner.app.logger.error({ err: e, view: this.#owner.id, upload: state.name, ref: entry.ref }, 'refunding an upload quota failed'));
+    } else this.#quota.forget(entry);
     const binding = this.#sessions.get(entry);
     if (binding) {
       binding.unbind();
@@ -560,23 +527,6 @@ export class UploadManager implements UploadApi, ExtensionInstance {
       for (const entry of [...state.entries]) await this.#drop(state, entry, 'release');
     }
   }
-}
-
-/** The store a config names (a `writer` takes precedence and has no size rules). */
-function storeOf(state: ConfigState): UploadStore | undefined {
-  return state.raw.writer ? undefined : state.raw.store;
-}
-
-/**
- * A chunk size the config's store accepts: at least its `minWriteBytes` (S3
- * parts are 5 MiB but for the last), at most its `maxWriteBytes`, and never
- * more than a socket frame may carry.
- */
-function fitChunkSize(size: number, store: UploadStore | undefined): number {
-  let fitted = size;
-  if (store?.minWriteBytes !== undefined) fitted = Math.max(fitted, store.minWriteBytes);
-  if (store?.maxWriteBytes !== undefined) fitted = Math.min(fitted, store.maxWriteBytes);
-  return Math.min(fitted, MAX_CHUNK_SIZE);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

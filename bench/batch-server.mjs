@@ -12,7 +12,7 @@ import { exampleOptions } from '../examples/app.js';
 const storeRoot = process.argv[2];
 // Optional third argument: upload channels per view (the socket gets that many plus 50).
 const channels = process.argv[3] ? Number(process.argv[3]) : undefined;
-const limits = channels ? { maxUploadChannels: channels, maxChannels: channels + 50 } : {};
+const limits = { maxWaitingJoins: 10_000, ...(channels ? { maxUploadChannels: channels, maxChannels: channels + 50 } : {}) };
 // INLET_BATCH_IDLE_MS: the socket idle timeout (default: the server's).
 if (process.env.INLET_BATCH_IDLE_MS) limits.idleTimeoutMs = Number(process.env.INLET_BATCH_IDLE_MS);
 const server = createServer(exampleOptions({ storeRoot, uploadTmpDir: join(storeRoot, 'tmp'), ...limits }));

@@ -4,7 +4,8 @@ import { exampleOptions } from './app.js';
 
 const port = Number(process.env.PORT ?? 4000);
 const host = process.env.HOST ?? '0.0.0.0';
-const server = createServer(exampleOptions());
+// The batch page (/uploads/batch) takes up to 10,000 files: their upload joins wait for a free channel.
+const server = createServer(exampleOptions({ maxWaitingJoins: 10_000 }));
 await server.listen(port, host);
 console.log(`Inlet examples on http://localhost:${port}`);
 

@@ -51,7 +51,8 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'inlet-e2e-batch-'));
   store = join(root, 'store');
   browser = await launchBrowser();
-  server = await startExample({ storeRoot: store, uploadTmpDir: join(root, 'tmp') } as never);
+  // Joins past the socket's and the view's channel limits wait (the client joins one channel per file at once).
+  server = await startExample({ storeRoot: store, uploadTmpDir: join(root, 'tmp'), maxWaitingJoins: 10_000 } as never);
 });
 
 afterAll(async () => {

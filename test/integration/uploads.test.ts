@@ -290,26 +290,45 @@ describe('upload bad input', () => {
     await eventually(async () => (await tmpFiles()).length === 0);
   });
 
-  it('limits upload channels per view', async () => {
-    const limited = createServer({ ...exampleOptions({ storeRoot: store, uploadTmpDir: tmp, log: () => undefined }), maxUploadChannels: 2 });
+  /** A server allowing 2 upload channels per view; the view at /uploads/large with 3 preflighted entries. */
+  async function threeEntries(extra: Record<string, unknown>) {
+    const limited = createServer({ ...exampleOptions({ storeRoot: store, uploadTmpDir: tmp, log: () => undefined }), maxUploadChannels: 2, ...extra });
     await limited.listen(0);
+    const page = await fetchPage(limited.url, '/uploads/large');
+    const client = await PhoenixClient.connect(limited.url, page);
+    const j = await client.joinView(limited.url, page, '/uploads/large');
+    const session = new UploadSession(client, j.joinRef, j.topic);
+    const { entries, pre } = await preflighted(session, confRefOf(j.reply.response.rendered), [1, 2, 3].map((n) => ({ name: `${n}.bin`, size: 10 })));
+    const join = (i: number) => session.joinEntry(entries[i]!.ref as string, pre.entries![entries[i]!.ref as string]);
+    const cancel = (i: number) => client.request(j.joinRef, j.topic, 'event', { type: 'click', event: 'cancel', value: { ref: entries[i]!.ref } });
+    return { limited, client, join, cancel };
+  }
+
+  it('limits upload channels per view: by default the join past the limit is refused', async () => {
+    const { limited, client, join } = await threeEntries({});
     try {
-      const page = await fetchPage(limited.url, '/uploads/large');
-      const client = await PhoenixClient.connect(limited.url, page);
-      const j = await client.joinView(limited.url, page, '/uploads/large');
-      const session = new UploadSession(client, j.joinRef, j.topic);
-      const confRef = confRefOf(j.reply.response.rendered);
-      const { entries, pre } = await preflighted(session, confRef, [1, 2, 3].map((n) => ({ name: `${n}.bin`, size: 10 })));
       const reasons = [];
-      for (const e of entries.slice(0, 2)) reasons.push((await session.joinEntry(e.ref as string, pre.entries![e.ref as string])).reply.response.reason);
+      for (const i of [0, 1, 2]) reasons.push((await join(i)).reply.response.reason);
+      expect(reasons).toEqual([undefined, undefined, 'too_many_channels']);
+      client.close();
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('with maxWaitingJoins, the upload join past the limit waits for a free channel', async () => {
+    const { limited, client, join, cancel } = await threeEntries({ maxWaitingJoins: 10 });
+    try {
+      const reasons = [];
+      for (const i of [0, 1]) reasons.push((await join(i)).reply.response.reason);
       expect(reasons).toEqual([undefined, undefined]);
       // The third join waits for a free channel (the official client joins every file of a batch at once) ...
       let third: string | undefined = 'pending';
-      const joined = session.joinEntry(entries[2]!.ref as string, pre.entries![entries[2]!.ref as string]).then((j) => (third = j.reply.response.reason as string | undefined));
+      const joined = join(2).then((r) => (third = r.reply.response.reason as string | undefined));
       await new Promise((r) => setTimeout(r, 300));
       expect(third).toBe('pending');
       // ... and gets one when a file is cancelled.
-      await client.request(j.joinRef, j.topic, 'event', { type: 'click', event: 'cancel', value: { ref: entries[0]!.ref } });
+      await cancel(0);
       await joined;
       expect(third).toBeUndefined();
       client.close();

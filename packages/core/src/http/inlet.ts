@@ -98,6 +98,14 @@ export interface InletOptions {
   readonly uploadTokenTtlMs?: number;
   /** Upload channels per view. Default 50. */
   readonly maxUploadChannels?: number;
+  /**
+   * Joins that may wait, in arrival order, for a free channel once a socket
+   * holds `maxChannels` (or a view `maxUploadChannels`), instead of being
+   * refused with `too_many_channels`. The official client joins one upload
+   * channel per file of a batch at once, so pages that take batches of more
+   * than 50 files need it (e.g. 10,000). Default 0: refused at once.
+   */
+  readonly maxWaitingJoins?: number;
   /** Base folder for upload temp files. Default `<os tmp>/inlet-uploads`, read when the server is created. */
   readonly uploadTmpDir?: string;
   /**
@@ -325,6 +333,7 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
       uploadsExtension({
         defaultStore: () => (socketStore ??= ensureUploadDir().then((dir) => new DiskStore({ dir }))),
         maxUploadChannels: options.maxUploadChannels,
+        waitForChannels: (options.maxWaitingJoins ?? 0) > 0,
         ...(options.uploadTokenTtlMs !== undefined ? { tokenTtlMs: options.uploadTokenTtlMs } : {}),
         receiver: new ReceiverLink(registry),
         ...(resume ? { resume } : {}),
@@ -338,6 +347,7 @@ export function createInlet(options: InletOptions, extraOptions: Schema = {}): I
     allowedOrigins: options.allowedOrigins ?? [],
     maxFrameBytes: options.maxFrameBytes,
     maxChannels: options.maxChannels,
+    maxWaitingJoins: options.maxWaitingJoins,
     maxQueuedBytes: options.maxQueuedBytes,
     idleTimeoutMs: options.idleTimeoutMs,
     compress: options.compress,

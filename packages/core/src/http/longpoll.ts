@@ -110,6 +110,7 @@ export class LongPollHub {
       params,
       csrfValid,
       maxChannels: this.#options.maxChannels ?? DEFAULT_MAX_CHANNELS,
+      ...(this.#options.maxWaitingJoins !== undefined ? { maxWaitingJoins: this.#options.maxWaitingJoins } : {}),
       ...(this.#options.maxQueuedBytes !== undefined ? { maxQueuedBytes: this.#options.maxQueuedBytes } : {}),
       onBackpressure: (paused) => {
         entry.paused = paused;

@@ -84,6 +84,7 @@ export const INLET_OPTIONS_SCHEMA: Schema = {
   sessionTtlMs: ms,
   uploadTokenTtlMs: ms,
   maxUploadChannels: integer(1, 100_000),
+  maxWaitingJoins: integer(0, 100_000),
   uploadTmpDir: string(),
   uploadResume: either(
     'false or { ttlMs?, maxPerBrowser?, maxTotal?, sweepIntervalMs?, sessions? }',

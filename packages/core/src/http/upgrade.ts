@@ -33,6 +33,7 @@ export interface SocketOptions {
   readonly allowedOrigins: readonly string[];
   readonly maxFrameBytes?: number;
   readonly maxChannels?: number;
+  readonly maxWaitingJoins?: number;
   readonly maxQueuedBytes?: number;
   readonly idleTimeoutMs?: number;
   readonly compress?: CompressOption;
@@ -107,6 +108,7 @@ export class SocketHub {
       params,
       csrfValid,
       maxChannels: options.maxChannels ?? DEFAULT_MAX_CHANNELS,
+      ...(options.maxWaitingJoins !== undefined ? { maxWaitingJoins: options.maxWaitingJoins } : {}),
       ...(options.maxQueuedBytes !== undefined ? { maxQueuedBytes: options.maxQueuedBytes } : {}),
       // A client that sends faster than its channels are handled (e.g. chunks
       // without waiting for replies) is slowed down, not buffered without bound.

@@ -28,11 +28,12 @@ export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 export const QUEUED_FRAME_OVERHEAD_BYTES = 1024;
 /**
  * Default joins that may wait for a free channel once a connection holds
- * `maxChannels`. The official client joins one `lvu:` channel per file of a
- * batch, all at once (10,000 for the largest `maxEntries`); joins past
- * the limit wait in order instead of failing their file.
+ * `maxChannels`: none, a join past the limit is refused at once. The official
+ * client joins one `lvu:` channel per file of a batch, all at once, so a page
+ * that takes large batches raises it (the server's `maxWaitingJoins`) and
+ * joins past the limit wait in order instead of failing their file.
  */
-export const DEFAULT_MAX_WAITING_JOINS = 10_000;
+export const DEFAULT_MAX_WAITING_JOINS = 0;
 
 export interface ConnectionOptions {
   readonly router: ChannelRouter;
@@ -43,7 +44,7 @@ export interface ConnectionOptions {
   /**
    * Joins that wait, in arrival order, for a free channel while the connection
    * holds `maxChannels`; past that a join is refused with `too_many_channels`.
-   * Default {@link DEFAULT_MAX_WAITING_JOINS}; 0 refuses at once.
+   * Default {@link DEFAULT_MAX_WAITING_JOINS} (0: refused at once).
    */
   readonly maxWaitingJoins?: number;
   /** Queued bytes that trigger backpressure. Default {@link DEFAULT_MAX_QUEUED_BYTES}. */

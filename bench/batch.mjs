@@ -16,6 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
+import { batchFile } from '../test/support/batch-files.js';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -41,20 +42,6 @@ const BENCH_DIR = process.env.BENCH_DIR ?? tmpdir();
 const say = (...m) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...m);
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const MiB = 2 ** 20;
-
-/** File `i`: 64 to 2,111 bytes from a xorshift seeded with `i` (the e2e's generator). */
-function batchFile(i) {
-  const size = 64 + ((i * 2654435761) % 2048);
-  const out = new Uint8Array(size);
-  let x = (i + 1) * 2246822519;
-  for (let k = 0; k < size; k++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[k] = x & 255;
-  }
-  return out;
-}
 
 function startServer(storeRoot) {
   const child = spawn(process.execPath, [...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${BENCH_DIR}`] : []), '--import', './test/fuzz/register-ts.mjs', 'bench/batch-server.mjs', storeRoot, ...(CHANNELS ? [CHANNELS] : [])], {

@@ -21,25 +21,10 @@ import type { Browser, Page } from 'playwright-core';
 import type { InletServer } from 'inletjs/node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { collectPageErrors, gotoLive, launchBrowser, startExample } from '../support/browser.js';
+import { batchFile } from '../support/batch-files.js';
 
 const COUNT = Number(process.env.INLET_BATCH_FILES ?? 500);
 
-/**
- * File `i` of the batch: 64 to 2,111 bytes from a xorshift seeded with `i`.
- * Runs in Node and, as source text, in the page.
- */
-function batchFile(i: number): Uint8Array {
-  const size = 64 + ((i * 2654435761) % 2048);
-  const out = new Uint8Array(size);
-  let x = (i + 1) * 2246822519;
-  for (let k = 0; k < size; k++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[k] = x & 255;
-  }
-  return out;
-}
 const batchName = (i: number): string => `f${String(i).padStart(5, '0')}.bin`;
 
 let root: string;

@@ -144,12 +144,24 @@ async function cluster(prefix: string, options: { leaseMs?: number; ttlMs?: numb
   return Promise.all(['n1', 'n2', 'n3'].map((n) => startNode(n, { ...options, prefix })));
 }
 
-function put(node: Node, token: string, data: Buffer, start: number, end: number): Promise<Response> {
-  return fetch(`${node.url}/_inlet/uploads/${token}`, {
-    method: 'PUT',
-    headers: { 'content-range': `bytes ${start}-${end}/${data.length}` },
-    body: new Uint8Array(data.subarray(start, end + 1)),
-  });
+/**
+ * Sends a chunk as a client would: a 503 `unavailable` (a transient S3 or
+ * Redis failure, such as a reset keep-alive connection under load) is sent
+ * again, up to four times; every other answer, `busy` included, is returned.
+ */
+async function put(node: Node, token: string, data: Buffer, start: number, end: number): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${node.url}/_inlet/uploads/${token}`, {
+      method: 'PUT',
+      headers: { 'content-range': `bytes ${start}-${end}/${data.length}` },
+      body: new Uint8Array(data.subarray(start, end + 1)),
+    });
+    if (res.status !== 503 || attempt === 5) return res;
+    const body = (await res.clone().json()) as { error?: string };
+    if (body.error !== 'unavailable') return res;
+    await res.arrayBuffer();
+    await sleep(100 * attempt);
+  }
 }
 
 async function objectSha(key: string): Promise<string> {

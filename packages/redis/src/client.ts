@@ -15,19 +15,49 @@
 import { createClient, type RedisClientOptions } from '@redis/client';
 import { createLogger, type Logger } from 'inletjs';
 
-/** The client type every class of this package takes (what {@link createRedisClient} returns). */
+/**
+ * The client type every class of this package takes (what {@link createRedisClient} returns).
+ *
+ * @example
+ * function clusterParts(redis: RedisClient) {
+ *   return { pubsub: new RedisPubSub({ client: redis }), states: new RedisUploadStateStore({ client: redis }) };
+ * }
+ */
 export type RedisClient = ReturnType<typeof createClient>;
 
-/** Longest pause between reconnection attempts. */
+/**
+ * Longest pause between reconnection attempts.
+ *
+ * @example
+ * // back off up to 10 s between attempts instead
+ * createRedisClient({ client: { socket: { reconnectStrategy: (n) => Math.min(50 * 2 ** n, 5 * MAX_RECONNECT_DELAY_MS) } } });
+ */
 export const MAX_RECONNECT_DELAY_MS = 2_000;
-/** Commands held while disconnected before new ones are refused (bounds memory during an outage). */
+/**
+ * Commands held while disconnected before new ones are refused (bounds memory during an outage).
+ *
+ * @example
+ * createRedisClient({ url: process.env.REDIS_URL, offlineQueueLength: 4 * DEFAULT_OFFLINE_QUEUE_LENGTH });
+ */
 export const DEFAULT_OFFLINE_QUEUE_LENGTH = 10_000;
-/** Connection timeout. */
+/**
+ * Connection timeout.
+ *
+ * @example
+ * // a far-away Redis: give the first connection longer
+ * createRedisClient({ url: process.env.REDIS_URL, client: { socket: { connectTimeout: 3 * DEFAULT_CONNECT_TIMEOUT_MS } } });
+ */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** At most one "Redis connection error" line per this many ms, per client. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
-/** Options of {@link createRedisClient}. */
+/**
+ * Options of {@link createRedisClient}.
+ *
+ * @example
+ * const options: RedisConnectOptions = { url: 'redis://:secret@cache.internal:6379/2', onError: (error) => logger.warn({ err: error }, 'redis down') };
+ * const redis = await createRedisClient(options);
+ */
 export interface RedisConnectOptions {
   /** `redis://[[user]:password@]host[:port][/db]`; default `redis://127.0.0.1:6379`. */
   url?: string;

@@ -9,7 +9,13 @@ import { lockToken, type UploadLocker } from 'inletjs';
 import type { RedisClient } from './client.js';
 import { LuaScript } from './script.js';
 
-/** Prefix of lock keys by default: `inlet:lock:<key>`. */
+/**
+ * Prefix of lock keys by default: `inlet:lock:<key>`.
+ *
+ * @example
+ * // does some node hold the lock taken with locker.acquire('upload:42', ttlMs)?
+ * const held = (await redis.exists(`${DEFAULT_LOCK_PREFIX}upload:42`)) === 1;
+ */
 export const DEFAULT_LOCK_PREFIX = 'inlet:lock:';
 
 const RELEASE = new LuaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -17,7 +23,12 @@ return 0`);
 const EXTEND = new LuaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`);
 
-/** Options of {@link RedisLocker}. */
+/**
+ * Options of {@link RedisLocker}.
+ *
+ * @example
+ * const locker = new RedisLocker({ client: redis, prefix: 'photos:lock:' });
+ */
 export interface RedisLockerOptions {
   client: RedisClient;
   /** Key prefix; default {@link DEFAULT_LOCK_PREFIX}. */

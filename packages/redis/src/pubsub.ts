@@ -9,10 +9,25 @@ import { randomBytes } from 'node:crypto';
 import { createLogger, type Logger, type PubSub, type Subscriber, type Unsubscribe } from 'inletjs';
 import { watchErrors, type RedisClient } from './client.js';
 
-/** Prefix of the Redis channels by default: `inlet:pubsub:<topic>`. */
+/**
+ * Prefix of the Redis channels by default: `inlet:pubsub:<topic>`.
+ *
+ * @example
+ * // the topics some node listens to
+ * const channels = await redis.pubSubChannels(`${DEFAULT_CHANNEL_PREFIX}*`);
+ */
 export const DEFAULT_CHANNEL_PREFIX = 'inlet:pubsub:';
 
-/** Options of {@link RedisPubSub}. */
+/**
+ * Options of {@link RedisPubSub}.
+ *
+ * @example
+ * const pubsub = new RedisPubSub({
+ *   client: redis,
+ *   channelPrefix: 'shop:pubsub:', // a second app on the same Redis
+ *   onSubscriberError: (error, topic) => logger.warn({ err: error, topic }, 'subscriber failed'),
+ * });
+ */
 export interface RedisPubSubOptions {
   /** A connected client (see `createRedisClient`); it publishes, and a duplicate of it subscribes. */
   client: RedisClient;

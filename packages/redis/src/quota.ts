@@ -7,7 +7,13 @@ import { checkQuotaAmount, type QuotaCounter, type QuotaLimits, type QuotaResult
 import type { RedisClient } from './client.js';
 import { LuaScript } from './script.js';
 
-/** Prefix of quota keys by default: `inlet:quota:<key>`. */
+/**
+ * Prefix of quota keys by default: `inlet:quota:<key>`.
+ *
+ * @example
+ * // bytes counted against user 42 (field `b`; `f` counts files)
+ * const bytes = Number((await redis.hGet(`${DEFAULT_QUOTA_PREFIX}user:42`, 'b')) ?? 0);
+ */
 export const DEFAULT_QUOTA_PREFIX = 'inlet:quota:';
 
 // ARGV: bytes, files, maxBytes (-1: none), maxFiles (-1: none), periodMs (0: none)
@@ -30,7 +36,12 @@ if b < 0 then redis.call('HSET', KEYS[1], 'b', '0') b = 0 end
 if f < 0 then redis.call('HSET', KEYS[1], 'f', '0') f = 0 end
 return {b, f}`);
 
-/** Options of {@link RedisQuotaCounter}. */
+/**
+ * Options of {@link RedisQuotaCounter}.
+ *
+ * @example
+ * const counter = new RedisQuotaCounter({ client: redis, prefix: 'photos:quota:' });
+ */
 export interface RedisQuotaCounterOptions {
   client: RedisClient;
   /** Key prefix; default {@link DEFAULT_QUOTA_PREFIX}. */

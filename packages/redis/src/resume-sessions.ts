@@ -14,7 +14,13 @@ import type { AddResult, ResumeKey, ResumeLimits, ResumeSession, ResumeSessionSt
 import type { RedisClient } from './client.js';
 import { LuaScript } from './script.js';
 
-/** Prefix of resume session keys by default. */
+/**
+ * Prefix of resume session keys by default.
+ *
+ * @example
+ * // a second app on the same Redis keeps its sessions apart
+ * new RedisResumeSessionStore({ client: redis, prefix: `photos:${DEFAULT_RESUME_PREFIX}` });
+ */
 export const DEFAULT_RESUME_PREFIX = 'inlet:resume:';
 
 // Shared Lua helpers. B is the key base (prefix + '{s}'); a session's hash holds
@@ -118,7 +124,12 @@ for _, id in ipairs(ids) do
 end
 return out`);
 
-/** Options of {@link RedisResumeSessionStore}. */
+/**
+ * Options of {@link RedisResumeSessionStore}.
+ *
+ * @example
+ * const sessions = new RedisResumeSessionStore({ client: redis, prefix: 'photos:resume:' });
+ */
 export interface RedisResumeSessionStoreOptions {
   client: RedisClient;
   /** Key prefix; default {@link DEFAULT_RESUME_PREFIX}. Several apps on one Redis use different ones. */

@@ -23,9 +23,21 @@ import {
 import type { RedisClient } from './client.js';
 import { LuaScript } from './script.js';
 
-/** Prefix of upload keys by default: `inlet:upload:{<id>}`. */
+/**
+ * Prefix of upload keys by default: `inlet:upload:{<id>}`.
+ *
+ * @example
+ * // a second app on the same Redis keeps its records apart
+ * new RedisUploadStateStore({ client: redis, prefix: `photos:${DEFAULT_UPLOAD_PREFIX}` });
+ */
 export const DEFAULT_UPLOAD_PREFIX = 'inlet:upload:';
-/** A record outlives its `expiresAt` by this much before Redis drops it, so a sweeper can still abort its storage. */
+/**
+ * A record outlives its `expiresAt` by this much before Redis drops it, so a sweeper can still abort its storage.
+ *
+ * @example
+ * // when Redis drops a record no sweeper ended
+ * const dropBy = record.expiresAt + RECORD_GRACE_MS;
+ */
 export const RECORD_GRACE_MS = 60 * 60 * 1000;
 /** Ids examined per `expired` scan step. */
 const SCAN_COUNT = 500;
@@ -80,7 +92,12 @@ redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
 if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3]) end
 return 1`);
 
-/** Options of {@link RedisUploadStateStore}. */
+/**
+ * Options of {@link RedisUploadStateStore}.
+ *
+ * @example
+ * const states = new RedisUploadStateStore({ client: redis, prefix: 'photos:upload:' });
+ */
 export interface RedisUploadStateStoreOptions {
   client: RedisClient;
   /** Key prefix; default {@link DEFAULT_UPLOAD_PREFIX}. */

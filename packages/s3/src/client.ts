@@ -3,16 +3,35 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 
-/** How long connecting to S3 may take before the attempt fails. */
+/**
+ * How long connecting to S3 may take before the attempt fails.
+ *
+ * @example
+ * // a slow link to the bucket: allow twice as long to connect
+ * createS3Client({ region, credentials, connectionTimeoutMs: 2 * DEFAULT_S3_CONNECTION_TIMEOUT_MS });
+ */
 export const DEFAULT_S3_CONNECTION_TIMEOUT_MS = 10_000;
 /**
  * How long a connection may sit idle (nothing sent or received) mid-request
  * before it is abandoned. Without it a stalled server (a full radosgw OSD, a
  * dead load balancer) hangs an upload forever instead of failing it.
+ *
+ * @example
+ * // fail stalled requests sooner
+ * createS3Client({ region, credentials, socketTimeoutMs: DEFAULT_S3_SOCKET_TIMEOUT_MS / 2 });
  */
 export const DEFAULT_S3_SOCKET_TIMEOUT_MS = 60_000;
 
-/** Options of {@link createS3Client}. */
+/**
+ * Options of {@link createS3Client}.
+ *
+ * @example
+ * const options: S3ClientOptions = {
+ *   region: 'eu-west-1',
+ *   credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! },
+ *   maxAttempts: 5,
+ * };
+ */
 export interface S3ClientOptions {
   /** Base URL of an S3-compatible server (`http://127.0.0.1:7480`); omit for AWS. */
   endpoint?: string;

@@ -10,7 +10,13 @@
  */
 import { ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
 
-/** Most parts one multipart upload may have. */
+/**
+ * Most parts one multipart upload may have.
+ *
+ * @example
+ * // the largest file a store with 8 MiB parts can take
+ * const largest = S3_MAX_PARTS * 8 * 1024 * 1024;
+ */
 export const S3_MAX_PARTS = 10_000;
 
 /** The part number of the chunk that starts at `offset`. */

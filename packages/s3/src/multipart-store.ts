@@ -25,16 +25,41 @@ import {
 import { S3_MAX_PARTS, chainOf, listParts, partNumberAt } from './multipart-parts.js';
 
 export { S3_MAX_PARTS } from './multipart-parts.js';
-/** Smallest part S3 accepts, except for the last part of an upload. */
+/**
+ * Smallest part S3 accepts, except for the last part of an upload.
+ *
+ * @example
+ * // parts of 20 MiB: files up to about 195 GiB
+ * new S3MultipartStore({ client, bucket: 'uploads', partBytes: 4 * S3_MIN_PART_BYTES });
+ */
 export const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
-/** Largest chunk buffered in memory by default before it is sent as a part. */
+/**
+ * Largest chunk buffered in memory by default before it is sent as a part.
+ *
+ * @example
+ * // hold at most 16 MiB per chunk in memory
+ * new S3MultipartStore({ client, bucket: 'uploads', maxPartBytes: DEFAULT_MAX_PART_BYTES / 4 });
+ */
 export const DEFAULT_MAX_PART_BYTES = 64 * 1024 * 1024;
-/** Key prefix of uploaded objects by default. */
+/**
+ * Key prefix of uploaded objects by default.
+ *
+ * @example
+ * // where an upload with id `id` ends up by default
+ * const key = `${DEFAULT_KEY_PREFIX}${id}`;
+ */
 export const DEFAULT_KEY_PREFIX = 'uploads/';
 /** Where records of resumable uploads (those created with `metadata`) are kept, under the key prefix. */
 export const RECORD_FOLDER = '.inlet-uploads/';
 
-/** What a store is told about an upload (structurally `inletjs`'s `UploadRecord`). */
+/**
+ * What a store is told about an upload (structurally `inletjs`'s `UploadRecord`).
+ *
+ * @example
+ * // objects named by tenant instead of under the key prefix
+ * const key = (session: S3ChunkSession) => `${session.metadata?.tenant ?? 'shared'}/${session.id}`;
+ * new S3MultipartStore({ client, bucket: 'uploads', key });
+ */
 export interface S3ChunkSession {
   readonly id: string;
   readonly size: number;
@@ -45,7 +70,13 @@ export interface S3ChunkSession {
   readonly state?: Readonly<Record<string, string>> | undefined;
 }
 
-/** The bytes of one write (structurally `inletjs`'s `ChunkBody`). */
+/**
+ * The bytes of one write (structurally `inletjs`'s `ChunkBody`).
+ *
+ * @example
+ * const body: S3ChunkBody = { length: bytes.length, async *[Symbol.asyncIterator]() { yield bytes; } };
+ * const offset = await store.write(session, 0, body);
+ */
 export interface S3ChunkBody extends AsyncIterable<Uint8Array> {
   readonly length: number;
 }
@@ -74,7 +105,12 @@ export class S3TransientError extends Error {
   }
 }
 
-/** Options of {@link S3MultipartStore}. */
+/**
+ * Options of {@link S3MultipartStore}.
+ *
+ * @example
+ * const store = new S3MultipartStore({ client: createS3Client(cfg), bucket: 'uploads', keyPrefix: 'videos/', partBytes: 8 * 1024 * 1024 });
+ */
 export interface S3MultipartStoreOptions {
   /** Client from `createS3Client` (checksums `WHEN_REQUIRED` for non-AWS servers). */
   client: S3Client;
@@ -93,7 +129,12 @@ export interface S3MultipartStoreOptions {
   partBytes?: number;
 }
 
-/** What {@link S3MultipartStore.complete} hands to the consumer. */
+/**
+ * What {@link S3MultipartStore.complete} hands to the consumer.
+ *
+ * @example
+ * const { bucket, key, etag, size }: S3UploadMeta = await store.complete(session);
+ */
 export interface S3UploadMeta extends Record<string, unknown> {
   bucket: string;
   key: string;

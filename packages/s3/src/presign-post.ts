@@ -6,14 +6,31 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 
-/** Policy lifetime when `expiresIn` is not given, in seconds. */
+/**
+ * Policy lifetime when `expiresIn` is not given, in seconds.
+ *
+ * @example
+ * // a policy that lasts a quarter of the default hour
+ * await presignPost({ client, bucket, key, contentType, maxFileSize, expiresIn: DEFAULT_PRESIGN_EXPIRES_IN_S / 4 });
+ */
 export const DEFAULT_PRESIGN_EXPIRES_IN_S = 3600;
-/** Longest lifetime SigV4 allows for a signature, in seconds (7 days). */
+/**
+ * Longest lifetime SigV4 allows for a signature, in seconds (7 days).
+ *
+ * @example
+ * const expiresIn = Math.min(requestedSeconds, MAX_PRESIGN_EXPIRES_IN_S);
+ */
 export const MAX_PRESIGN_EXPIRES_IN_S = 7 * 24 * 3600;
 /** Longest accepted Content-Type. */
 const MAX_CONTENT_TYPE_LENGTH = 255;
 
-/** Options of {@link presignPost}. */
+/**
+ * Options of {@link presignPost}.
+ *
+ * @example
+ * const options: PresignPostOptions = { client, bucket: 'uploads', key: `docs/${entry.uuid}.pdf`, contentType: 'application/pdf', maxFileSize: 20_000_000 };
+ * const post = await presignPost(options);
+ */
 export interface PresignPostOptions {
   client: S3Client;
   bucket: string;
@@ -29,7 +46,13 @@ export interface PresignPostOptions {
   expiresIn?: number;
 }
 
-/** Metadata for LiveView's external `S3` uploader: post `fields` plus the file to `url`. */
+/**
+ * Metadata for LiveView's external `S3` uploader: post `fields` plus the file to `url`.
+ *
+ * @example
+ * const post: S3PresignedPost = await presignPost({ client, bucket: 'uploads', key, contentType: 'image/png', maxFileSize: 5_000_000 });
+ * // the browser posts post.fields, then the file, to post.url; the object ends up at post.key
+ */
 export interface S3PresignedPost {
   readonly uploader: 'S3';
   /** Bucket URL to POST the form to. */

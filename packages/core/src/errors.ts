@@ -4,6 +4,10 @@
  * values on the wire instead (see the protocol and upload reason lists).
  *
  * Codes are listed in `docs/errors.md`.
+ *
+ * @example
+ * ERROR_CODES.INLET_ERR_UPLOAD_NOT_DONE // 'Some upload entries are not complete yet.'
+ * const codes = Object.keys(ERROR_CODES) as InletErrorCode[]
  */
 export const ERROR_CODES = {
   INLET_ERR_CONFIG_SECRET: 'A signing secret is required in production (set INLET_SECRET or pass `secret`).',

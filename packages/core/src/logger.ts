@@ -8,16 +8,39 @@
  * `upload` (config name), `ref` (entry ref), `topic`, and `err` for the error.
  */
 
-/** Levels, most severe first, with pino's numeric values. */
+/**
+ * Levels, most severe first, with pino's numeric values.
+ *
+ * @example
+ * // is `debug` logged at the level the app chose?
+ * const logsDebug = LOG_LEVELS.debug >= LOG_LEVELS[level]
+ */
 export const LOG_LEVELS = { fatal: 60, error: 50, warn: 40, info: 30, debug: 20, trace: 10 } as const;
 
-/** A level name. */
+/**
+ * A level name.
+ *
+ * @example
+ * const level: LogLevel = process.env.NODE_ENV === 'production' ? 'warn' : 'debug'
+ * createServer({ routes, logger: level })
+ */
 export type LogLevel = keyof typeof LOG_LEVELS;
 
-/** The default level of the built-in logger. */
+/**
+ * The default level of the built-in logger.
+ *
+ * @example
+ * createServer({ routes, logger: process.env.LOG_LEVEL === 'debug' ? 'debug' : DEFAULT_LOG_LEVEL })
+ */
 export const DEFAULT_LOG_LEVEL: LogLevel = 'warn';
 
-/** Context fields of a record (`err` holds the error, as pino's serializers expect). */
+/**
+ * Context fields of a record (`err` holds the error, as pino's serializers expect).
+ *
+ * @example
+ * const context: LogContext = { view: 'phx-F1', event: 'save', err: error }
+ * logger.error(context, 'save failed')
+ */
 export interface LogContext {
   readonly err?: unknown;
   readonly view?: string;
@@ -29,7 +52,13 @@ export interface LogContext {
   readonly [field: string]: unknown;
 }
 
-/** One level's method: pino's `(obj, msg)` form, which is the form Inlet calls. */
+/**
+ * One level's method: pino's `(obj, msg)` form, which is the form Inlet calls.
+ *
+ * @example
+ * const warn: LogMethod = (context, message) => console.warn(message, context.view ?? '', context.err ?? '')
+ * createServer({ routes, logger: { error: warn, warn, info() {}, debug() {} } })
+ */
 export type LogMethod = (context: LogContext, message: string) => void;
 
 /**
@@ -51,10 +80,22 @@ export interface Logger {
   child?(bindings: Record<string, unknown>): Logger;
 }
 
-/** The `logger` option: a logger, a level for the built-in one, or `false` for silence. */
+/**
+ * The `logger` option: a logger, a level for the built-in one, or `false` for silence.
+ *
+ * @example
+ * const logger: LoggerOption = process.env.CI ? false : 'info'
+ * createServer({ routes, logger })
+ */
 export type LoggerOption = Logger | LogLevel | false;
 
-/** The old `log(message, error)` callback, still accepted as `log`. */
+/**
+ * The old `log(message, error)` callback, still accepted as `log`.
+ *
+ * @example
+ * const log: LogFunction = (message, error) => console.error('[inlet]', message, error ?? '')
+ * createServer({ routes, log })
+ */
 export type LogFunction = (message: string, error?: unknown) => void;
 
 /** Where the built-in logger writes; default `process.stderr`. */
@@ -62,7 +103,12 @@ export interface LogSink {
   write(line: string): unknown;
 }
 
-/** A logger that drops everything. */
+/**
+ * A logger that drops everything.
+ *
+ * @example
+ * createServer({ routes, logger: silentLogger }) // the same as logger: false
+ */
 export const silentLogger: Logger = Object.freeze({ error() {}, warn() {}, info() {}, debug() {}, child: () => silentLogger });
 
 function formatError(err: unknown): string {

@@ -27,10 +27,25 @@ export class InletOptionError extends InletError {
   }
 }
 
-/** Checks one option's value; throws with `path` named when it is bad. Undefined never reaches a check. */
+/**
+ * Checks one option's value; throws with `path` named when it is bad. Undefined never reaches a check.
+ *
+ * @example
+ * const port: Check = (value, path) => {
+ *   if (typeof value !== 'number' || value < 1 || value > 65_535) throw new InletOptionError(path, 'must be a port number.')
+ * }
+ * checkInletOptions(options, { port })
+ */
 export type Check = (value: unknown, path: string) => void;
 
-/** A description of an options object: one check per known key. */
+/**
+ * A description of an options object: one check per known key.
+ *
+ * @example
+ * // an adapter's own options, checked with Inlet's
+ * const extra: Schema = { prefix: string(/^\//, 'a path starting with "/"'), verbose: boolean }
+ * checkInletOptions(options, extra)
+ */
 export type Schema = Readonly<Record<string, Check>>;
 
 /** A short, safe description of a value for error messages. */
@@ -86,12 +101,22 @@ export const anyString: Check = (value, path) => {
   if (typeof value !== 'string') fail(path, 'a string', value);
 };
 
-/** A boolean. */
+/**
+ * A boolean.
+ *
+ * @example
+ * checkInletOptions({ routes, verbose: 'yes' }, { verbose: boolean }) // throws: verbose must be true or false, got "yes".
+ */
 export const boolean: Check = (value, path) => {
   if (typeof value !== 'boolean') fail(path, 'true or false', value);
 };
 
-/** A function. */
+/**
+ * A function.
+ *
+ * @example
+ * checkInletOptions({ routes, onReady: 42 }, { onReady: func }) // throws: onReady must be a function, got 42.
+ */
 export const func: Check = (value, path) => {
   if (typeof value !== 'function') fail(path, 'a function', value);
 };

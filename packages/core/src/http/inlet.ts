@@ -38,13 +38,31 @@ import { findStatic, sendStatic, toStaticDir, type StaticDirOption } from './sta
 import { SocketHub, type CompressOption } from './upgrade.js';
 import { LONGPOLL_PATH, LongPollHub, type LongPollOption } from './longpoll.js';
 
-/** Where the browser bundle is served. */
+/**
+ * Where the browser bundle is served.
+ *
+ * @example
+ * // boot scripts of your own load the bundle from where Inlet serves it
+ * createServer({ routes, scripts: `<script type="module">import { connect } from '${CLIENT_PATH}'; window.liveSocket = connect()</script>` })
+ */
 export const CLIENT_PATH = '/inlet/inlet-client.js';
-/** The CSRF cookie. */
+/**
+ * The CSRF cookie.
+ *
+ * @example
+ * // an app route that checks the same token as the socket
+ * const token = cookie.parse(req.headers.cookie ?? '')[CSRF_COOKIE]
+ */
 export const CSRF_COOKIE = '_inlet_csrf';
 /** The folder, inside the upload folder, of resumable uploads (kept across restarts). */
 export const RESUME_DIR_NAME = 'sessions';
-/** The path the official client opens its WebSocket on (`/live` + `/websocket`). */
+/**
+ * The path the official client opens its WebSocket on (`/live` + `/websocket`).
+ *
+ * @example
+ * // a proxy in front of Inlet passes WebSocket upgrades on this path
+ * if (new URL(req.url ?? '/', 'http://x').pathname === SOCKET_PATH) proxy.ws(req, socket, head)
+ */
 export const SOCKET_PATH = '/live/websocket';
 
 /**
@@ -171,13 +189,25 @@ export interface InletOptions {
   readonly compress?: CompressOption;
 }
 
-/** Per-request input an adapter may give, e.g. a session it read from its framework's request. */
+/**
+ * Per-request input an adapter may give, e.g. a session it read from its framework's request.
+ *
+ * @example
+ * // an adapter hands Inlet the session its framework already read
+ * await inlet.handleRequest(req, res, { session: () => ({ userId: req.user.id }) })
+ */
 export interface RequestContext {
   /** Returns the session for this request instead of the `session` option. */
   readonly session?: () => Session | Promise<Session>;
 }
 
-/** Answers one request that {@link Inlet.route} claimed. */
+/**
+ * Answers one request that {@link Inlet.route} claimed.
+ *
+ * @example
+ * const respond: Responder | undefined = await inlet.route(req)
+ * if (respond) await respond(res); else next()
+ */
 export type Responder = (res: ServerResponse) => Promise<void>;
 
 /**
@@ -217,7 +247,13 @@ export interface Inlet {
   close(): Promise<void>;
 }
 
-/** Something that emits `upgrade` (an `http.Server`, Fastify's `server`…). */
+/**
+ * Something that emits `upgrade` (an `http.Server`, Fastify's `server`…).
+ *
+ * @example
+ * const source: UpgradeSource = fastify.server
+ * const stop = listenForUpgrades(source, inlet)
+ */
 export interface UpgradeSource {
   on(event: 'upgrade', listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): unknown;
   off(event: 'upgrade', listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): unknown;

@@ -60,7 +60,13 @@ const staticDir: Check = either(
   object({ root: string(), path: string(/^\/[^?#]*$/, 'a URL path starting with "/"'), maxAgeMs: integer(0), immutable: boolean }),
 );
 
-/** Each option's check, for every way of serving Inlet. */
+/**
+ * Each option's check, for every way of serving Inlet.
+ *
+ * @example
+ * Object.keys(INLET_OPTIONS_SCHEMA) // ['routes', 'secret', 'pubsub', …]: the options every way of serving Inlet knows
+ * INLET_OPTIONS_SCHEMA.maxChannels?.(-5, 'maxChannels') // throws: maxChannels must be an integer from 1 to 100000, got -5.
+ */
 export const INLET_OPTIONS_SCHEMA: Schema = {
   routes: (value, path) => {
     record(view, 'an object of path patterns to views, e.g. { "/": Home }')(value, path);

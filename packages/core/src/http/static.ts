@@ -12,10 +12,22 @@ import { resolve, sep } from 'node:path';
 import send from 'send';
 import type { Logger } from '../logger.js';
 
-/** Default `Cache-Control: max-age` of static folders: 0, so browsers revalidate with the ETag every time. */
+/**
+ * Default `Cache-Control: max-age` of static folders: 0, so browsers revalidate with the ETag every time.
+ *
+ * @example
+ * // fingerprinted assets may be cached; other files keep the default (revalidate every time)
+ * createServer({ routes, staticDirs: ['public', { root: 'dist/assets', path: '/assets', maxAgeMs: 31_536_000_000, immutable: true }] })
+ */
 export const DEFAULT_STATIC_MAX_AGE_MS = 0;
 
-/** A folder served as static files. */
+/**
+ * A folder served as static files.
+ *
+ * @example
+ * const assets: StaticDir = { root: 'dist/assets', path: '/assets', maxAgeMs: 86_400_000 }
+ * createServer({ routes, staticDirs: [assets] })
+ */
 export interface StaticDir {
   /** The folder on disk. */
   readonly root: string;

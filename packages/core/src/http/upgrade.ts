@@ -12,11 +12,29 @@ import { Connection, DEFAULT_MAX_CHANNELS } from '../protocol/connection.js';
 import { CLOSE_CODES } from '../protocol/events.js';
 import { readCookies, requestHost, type TrustProxy } from './cookies.js';
 
-/** Default largest WebSocket message, bytes. Upload chunks must fit (see `MAX_CHUNK_SIZE`). */
+/**
+ * Default largest WebSocket message, bytes. Upload chunks must fit (see `MAX_CHUNK_SIZE`).
+ *
+ * @example
+ * // an app without socket uploads can take smaller messages (1 MiB)
+ * createServer({ routes, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES / 9 })
+ */
 export const DEFAULT_MAX_FRAME_BYTES = 9 * 1024 * 1024;
-/** Default ms without any client message (heartbeats come every 30 s) before the socket is closed. */
+/**
+ * Default ms without any client message (heartbeats come every 30 s) before the socket is closed.
+ *
+ * @example
+ * // drop silent sockets after 45 s instead (heartbeats still come every 30 s)
+ * createServer({ routes, idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS - 30_000 })
+ */
 export const DEFAULT_IDLE_TIMEOUT_MS = 75_000;
-/** Default `threshold` of `compress`: smaller messages are sent uncompressed. */
+/**
+ * Default `threshold` of `compress`: smaller messages are sent uncompressed.
+ *
+ * @example
+ * // compress more of the small diffs too
+ * createServer({ routes, compress: { threshold: DEFAULT_COMPRESS_THRESHOLD / 4 } })
+ */
 export const DEFAULT_COMPRESS_THRESHOLD = 1024;
 
 /**

@@ -68,6 +68,10 @@ export function defaultScripts(clientPath: string): string {
 /**
  * The default page: charset, viewport, CSRF meta tag, title, the client
  * script and the live container.
+ *
+ * @example
+ * // the default page, with a stylesheet of the app's own
+ * createServer({ routes, layout: (ctx) => defaultLayout(ctx).replace('</head>', '<link rel="stylesheet" href="/app.css"></head>') })
  */
 export const defaultLayout: Layout = (ctx) =>
   `<!DOCTYPE html>

@@ -18,7 +18,13 @@ import type { Container } from './router.js';
 import type { Signer } from './tokens.js';
 import type { LiveView, Session } from './view.js';
 
-/** Options of {@link liveRender}. */
+/**
+ * Options of {@link liveRender}.
+ *
+ * @example
+ * const chat: LiveRenderOptions = { id: 'chat', session: { room: 'lobby' }, container: ['section', { class: 'chat' }] }
+ * html`<main>${liveRender(Chat, chat)}</main>`
+ */
 export interface LiveRenderOptions {
   /** The child's DOM id, unique in the page; also its topic (`lv:<id>`). Required. */
   readonly id: string | number;

@@ -12,9 +12,21 @@ import { createHash } from 'node:crypto';
 import { InletError } from '../errors.js';
 import { ColocatedHook, ColocatedScript, ColocatedStyle, type Colocated } from '../render/colocated.js';
 
-/** Where the colocated script is served. */
+/**
+ * Where the colocated script is served.
+ *
+ * @example
+ * // the app's colocated hooks and scripts, as the browser gets them
+ * const js = await (await fetch(new URL(COLOCATED_PATH, server.url))).text()
+ */
 export const COLOCATED_PATH = '/inlet/colocated.js';
-/** Where the colocated stylesheet is served. */
+/**
+ * Where the colocated stylesheet is served.
+ *
+ * @example
+ * // the app's colocated styles, as the browser gets them
+ * const css = await (await fetch(new URL(COLOCATED_CSS_PATH, server.url))).text()
+ */
 export const COLOCATED_CSS_PATH = '/inlet/colocated.css';
 
 /** The global the script fills and `connect()` reads: `{ hooks, scripts }`. */

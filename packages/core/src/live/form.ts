@@ -4,10 +4,22 @@
  * from and the errors to show, and tells which fields the user has used.
  */
 
-/** Field errors by field name. */
+/**
+ * Field errors by field name.
+ *
+ * @example
+ * const errors: FormErrors = { email: 'is invalid', name: ["can't be blank", 'is too short'] }
+ * socket.assign({ form: toForm(event.user, { as: 'user', errors, action: 'validate' }) })
+ */
 export type FormErrors = Readonly<Record<string, string | readonly string[]>>;
 
-/** Options of {@link toForm}. */
+/**
+ * Options of {@link toForm}.
+ *
+ * @example
+ * const options: FormOptions = { as: 'user', id: 'signup', errors: { email: 'is taken' }, action: 'validate' }
+ * const form = toForm(params, options) // fields named user[email], ids signup_email
+ */
 export interface FormOptions {
   /** The params prefix: fields are named `as[field]`. Without it, a field's name is its own. */
   readonly as?: string;
@@ -21,7 +33,13 @@ export interface FormOptions {
 
 type Values = Readonly<Record<string, unknown>>;
 
-/** One field of a {@link Form}, what an input needs: its id, name, value and errors. */
+/**
+ * One field of a {@link Form}, what an input needs: its id, name, value and errors.
+ *
+ * @example
+ * const email: FormField = form.field('email') // { id: 'user_email', name: 'user[email]', value, errors, field: 'email', form }
+ * html`<input id="${email.id}" name="${email.name}" value="${email.value ?? ''}">`
+ */
 export interface FormField {
   /** The input's id, e.g. `user_email`. */
   readonly id: string;
@@ -123,7 +141,13 @@ export function usedInput(field: FormField): boolean {
   return usedParam(field.form.params, field.field);
 }
 
-/** Options of {@link inputsFor}. */
+/**
+ * Options of {@link inputsFor}.
+ *
+ * @example
+ * // one empty row to fill in when the params have none yet
+ * inputsFor(form.field('emails'), { default: [{ address: '' }] })
+ */
 export interface InputsForOptions {
   /** Rows when the params have none: a list of value maps (or `{}` for a single nested form). Default `[]`. */
   readonly default?: readonly Values[] | Values;

@@ -6,10 +6,22 @@
 
 import { createLogger, type Logger } from '../logger.js';
 
-/** Receives broadcast messages. */
+/**
+ * Receives broadcast messages.
+ *
+ * @example
+ * const onMessage: Subscriber = (message) => socket.sendInfo(message)
+ * const unsubscribe = await pubsub.subscribe('room:lobby', onMessage)
+ */
 export type Subscriber = (message: unknown) => void;
 
-/** Stops one subscription. Synchronous: no message reaches the subscriber after it returns. */
+/**
+ * Stops one subscription. Synchronous: no message reaches the subscriber after it returns.
+ *
+ * @example
+ * const unsubscribe: Unsubscribe = await pubsub.subscribe('room:lobby', (m) => console.log(m))
+ * unsubscribe() // no message reaches the subscriber from here on
+ */
 export type Unsubscribe = () => void;
 
 /**
@@ -25,6 +37,11 @@ export type Unsubscribe = () => void;
  *   message, and it still receives later ones.
  * - Messages are JSON values. A backend that crosses processes sends them as
  *   JSON, so a `Date` arrives as a string and `undefined` fields vanish.
+ *
+ * @example
+ * async function announce(pubsub: PubSub, text: string) {
+ *   await pubsub.broadcast('room:lobby', { kind: 'said', text })
+ * }
  */
 export interface PubSub {
   /** Subscribes; resolves to the function that unsubscribes, once the subscription is live. */

@@ -8,15 +8,33 @@ import { InletError } from '../errors.js';
 import type { Params } from './params.js';
 import type { LiveViewSocket } from './socket.js';
 
-/** The live session of routes outside any {@link liveSession} (Phoenix names it `:default` too). */
+/**
+ * The live session of routes outside any {@link liveSession} (Phoenix names it `:default` too).
+ *
+ * @example
+ * // '/' and '/about' are in no liveSession(): both are in DEFAULT_LIVE_SESSION, so live navigation between them stays on the socket
+ * createServer({ routes: { '/': Home, '/about': About, ...liveSession('admin', { '/admin': Dashboard }) } })
+ */
 export const DEFAULT_LIVE_SESSION = 'default';
 
-/** A root container: the tag and attributes the view's element gets instead of a bare `<div>`. */
+/**
+ * A root container: the tag and attributes the view's element gets instead of a bare `<div>`.
+ *
+ * @example
+ * const container: Container = ['main', { class: 'page', 'data-theme': 'dark' }]
+ * routes: { '/': liveRoute(Home, { container }) }
+ */
 export type Container = readonly [tag: string, attrs?: Readonly<Record<string, string | boolean>>];
 
 const ROUTE_BRAND = Symbol.for('inlet.route');
 
-/** Options of one route. */
+/**
+ * Options of one route.
+ *
+ * @example
+ * const edit: RouteOptions = { action: 'edit', container: ['main', { class: 'editor' }] }
+ * routes: { '/posts/:id/edit': liveRoute(Posts, edit) }
+ */
 export interface RouteOptions {
   /** The route's live action (Phoenix's `@live_action`), e.g. `'show'`; see `socket.liveAction`. */
   readonly action?: string;
@@ -24,10 +42,22 @@ export interface RouteOptions {
   readonly container?: Container;
 }
 
-/** What a live session runs before each of its views' `mount` (Phoenix's `on_mount`). */
+/**
+ * What a live session runs before each of its views' `mount` (Phoenix's `on_mount`).
+ *
+ * @example
+ * const requireUser: OnMount = (socket, session) => { if (!session.userId) socket.redirect('/login') }
+ * routes: { ...liveSession('app', { '/inbox': Inbox }, { onMount: requireUser }) }
+ */
 export type OnMount = (socket: LiveViewSocket<object>, session: Readonly<Record<string, unknown>>, params: Params) => void | Promise<void>;
 
-/** A route: a view plus its options; made by {@link liveRoute} or {@link liveSession}. */
+/**
+ * A route: a view plus its options; made by {@link liveRoute} or {@link liveSession}.
+ *
+ * @example
+ * const show: LiveRoute<typeof Posts> = liveRoute(Posts, { action: 'show' })
+ * show.view === Posts // true; show.action === 'show'
+ */
 export interface LiveRoute<V> extends RouteOptions {
   readonly [ROUTE_BRAND]: true;
   readonly view: V;
@@ -60,7 +90,13 @@ export function liveRoute<V>(view: V, options: RouteOptions = {}): LiveRoute<V> 
   return Object.freeze({ [ROUTE_BRAND]: true as const, view, ...options });
 }
 
-/** Options of a {@link liveSession}. */
+/**
+ * Options of a {@link liveSession}.
+ *
+ * @example
+ * const admin: LiveSessionOptions = { onMount: [loadUser, requireAdmin] } // run in order before each mount
+ * routes: { ...liveSession('admin', { '/admin': Dashboard }, admin) }
+ */
 export interface LiveSessionOptions {
   /** Runs before the `mount` of every view of the session, on the HTTP render and on each join. A redirect asked for here stops the mount. */
   readonly onMount?: OnMount | readonly OnMount[];

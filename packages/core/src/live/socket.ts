@@ -22,17 +22,43 @@ export type Flash = Record<string, string>;
 /**
  * The streams a view's assigns declare (`{ streams: { songs: LiveStream<Song> } }`),
  * or any name with items of any type when the assigns declare none.
+ *
+ * @example
+ * type A = { streams: { songs: LiveStream<Song> } }
+ * type S = StreamsOf<A> // { songs: LiveStream<Song> }
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- undeclared streams take items of any type, like untyped assigns
 export type StreamsOf<A> = A extends { streams: infer S } ? S : Record<string, LiveStream<any>>;
-/** The stream names of assigns `A`. */
+/**
+ * The stream names of assigns `A`.
+ *
+ * @example
+ * type N = StreamName<{ streams: { songs: LiveStream<Song>; albums: LiveStream<Album> } }> // 'songs' | 'albums'
+ */
 export type StreamName<A> = keyof StreamsOf<A> & string;
-/** The item type of stream `K` of assigns `A`. */
+/**
+ * The item type of stream `K` of assigns `A`.
+ *
+ * @example
+ * type T = StreamItem<{ streams: { songs: LiveStream<Song> } }, 'songs'> // Song
+ */
 export type StreamItem<A, K extends string> = StreamsOf<A> extends Record<K, LiveStream<infer T>> ? T : unknown;
-/** Assigns as callbacks and `render` read them: the app's own, plus `flash` and `streams`. */
+/**
+ * Assigns as callbacks and `render` read them: the app's own, plus `flash` and `streams`.
+ *
+ * @example
+ * type Seen = SocketAssigns<{ count: number }> // { count: number } & { flash: Flash; streams: … }
+ * const render = ({ count, flash }: Seen) => html`<p>${flash.info ?? ''}</p><b>${count}</b>`
+ */
 export type SocketAssigns<A> = A & { flash: Flash; streams: StreamsOf<A> };
 
-/** Options of `pushEvent`. */
+/**
+ * Options of `pushEvent`.
+ *
+ * @example
+ * const before: PushEventOptions = { dispatch: 'before' } // the client gets the event before it applies the patch
+ * socket.pushEvent('scroll-lock', {}, before)
+ */
 export interface PushEventOptions {
   /** `'after'` (default): dispatched after the patch; `'before'`: before it. */
   readonly dispatch?: 'before' | 'after';

@@ -16,6 +16,11 @@ import type { LiveViewSocket, PushEventOptions, SocketAssigns, StreamItem, Strea
  * An event from the browser: `type` is the event name; values and form
  * fields are on the event, and all of them in `params` (Phoenix's params map,
  * which also holds fields named `type` or `params`).
+ *
+ * @example
+ * handleEvent: (event: LiveEvent, socket) => {
+ *   if (event.type === 'search') socket.assign({ query: String(event.params.q ?? '') })
+ * }
  */
 export interface LiveEvent {
   readonly type: string;
@@ -45,10 +50,22 @@ export type LiveEventOf<E extends EventMap> = string extends keyof E
   ? LiveEvent
   : { [K in keyof E & string]: Readonly<{ type: K; params: Readonly<E[K]> } & E[K]> }[keyof E & string];
 
-/** Session data signed into the page at the HTTP render and handed to `mount`. */
+/**
+ * Session data signed into the page at the HTTP render and handed to `mount`.
+ *
+ * @example
+ * createServer({ routes, session: (req): Session => ({ userId: userIdFrom(req) }) })
+ * // mount: (socket, session) => socket.assign({ userId: session.userId })
+ */
 export type Session = Readonly<Record<string, unknown>>;
 
-/** The second argument of `render`; `U` names the view's upload configs. */
+/**
+ * The second argument of `render`; `U` names the view's upload configs.
+ *
+ * @example
+ * render: (assigns, meta: RenderMeta<'avatar'>) =>
+ *   html`<form phx-submit="save">${live_file_input(meta.uploads.avatar)}${meta.connected ? '' : 'Loading…'}</form>`
+ */
 export interface RenderMeta<U extends string = string> {
   /** The page's CSRF token. */
   readonly csrfToken: string;
@@ -78,6 +95,13 @@ export type RenderContext<A> = Readonly<SocketAssigns<A>>;
  *
  * Type parameters: `A` the assigns, `I` the `handleInfo` messages, `E` the
  * events ({@link EventMap}), `U` the upload config names.
+ *
+ * @example
+ * const definition: LiveViewDefinition<{ count: number }> = {
+ *   mount: (socket) => socket.assign({ count: 0 }),
+ *   render: ({ count }) => html`<b>${count}</b>`,
+ * }
+ * export const Counter = createLiveView(definition)
  */
 export interface LiveViewDefinition<A extends object = Record<string, unknown>, I = unknown, E extends EventMap = EventMap, U extends string = string> {
   /**
@@ -109,7 +133,12 @@ export interface LiveViewDefinition<A extends object = Record<string, unknown>, 
 
 const VIEW_BRAND = Symbol.for('inlet.view');
 
-/** A view made by {@link createLiveView}. */
+/**
+ * A view made by {@link createLiveView}.
+ *
+ * @example
+ * const routes: Record<string, LiveView<never, never>> = { '/': Home, '/counter': Counter }
+ */
 export type LiveView<A extends object = Record<string, unknown>, I = unknown, E extends EventMap = EventMap, U extends string = string> = LiveViewDefinition<A, I, E, U> & {
   readonly [VIEW_BRAND]: true;
 };
@@ -140,7 +169,15 @@ export function createLiveView<A extends object = Record<string, unknown>, I = u
   return Object.freeze({ ...definition, [VIEW_BRAND]: true as const });
 }
 
-/** The socket of a stateful component. */
+/**
+ * The socket of a stateful component.
+ *
+ * @example
+ * function reset(socket: ComponentSocket<{ n: number }>) {
+ *   socket.assign({ n: 0 })
+ *   socket.sendParent({ kind: 'reset', id: socket.id })
+ * }
+ */
 export interface ComponentSocket<A extends object = Record<string, unknown>> {
   readonly id: string;
   readonly cid: number;
@@ -222,7 +259,16 @@ export interface ComponentRenderMeta {
   readonly uploads: Readonly<Record<string, UploadConfigView>>;
 }
 
-/** A stateful component's callbacks. */
+/**
+ * A stateful component's callbacks.
+ *
+ * @example
+ * const definition: LiveComponentDefinition<{ on: boolean }> = {
+ *   mount: (socket) => socket.assign({ on: false }),
+ *   render: ({ on }, { myself }) => html`<button phx-click="toggle" phx-target="${myself}">${on ? 'on' : 'off'}</button>`,
+ * }
+ * const Toggle = createLiveComponent(definition)
+ */
 export interface LiveComponentDefinition<A extends object = Record<string, unknown>, P extends object = Record<string, unknown>> {
   /** Runs once, when the component first appears. */
   mount?(socket: ComponentSocket<A>): void | Promise<void>;

@@ -112,7 +112,14 @@ export function createServer(options: ServerOptions): InletServer {
   };
 }
 
-/** What {@link attach} returns: the core, and a way to take Inlet off the server again. */
+/**
+ * What {@link attach} returns: the core, and a way to take Inlet off the server again.
+ *
+ * @example
+ * const attached: AttachedInlet = attach(server, { routes: { '/live/counter': Counter } })
+ * // later: Inlet's sockets end and the server's own listeners come back
+ * await attached.detach()
+ */
 export interface AttachedInlet {
   readonly inlet: Inlet;
   readonly app: LiveApp;

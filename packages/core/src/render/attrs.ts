@@ -10,7 +10,13 @@ import { escapeHtml } from './escape.js';
 import { JS } from './js.js';
 import { SafeHtml } from './template.js';
 
-/** One attribute's value; see {@link attrs}. */
+/**
+ * One attribute's value; see {@link attrs}.
+ *
+ * @example
+ * const values: Record<string, AttrValue> = { type: 'checkbox', checked: done, disabled: false, class: ['item', done && 'done'] }
+ * html`<input${attrs(values)}>`
+ */
 export type AttrValue = string | number | boolean | null | undefined | JS | readonly (string | number | boolean | null | undefined)[];
 
 /** Attribute names HTML accepts (and nothing that could close the tag). */
@@ -43,7 +49,13 @@ function attrText(value: AttrValue): string | true | undefined {
   return value.filter((v) => typeof v === 'string' ? v !== '' : typeof v === 'number').join(' ');
 }
 
-/** What {@link optionsForSelect} takes: values, `[label, value]` pairs, option objects, or groups. */
+/**
+ * What {@link optionsForSelect} takes: values, `[label, value]` pairs, option objects, or groups.
+ *
+ * @example
+ * const options: SelectOption[] = ['Any', ['Small', 's'], { label: 'Large', value: 'l', disabled: true }, { label: 'Other', options: ['XL', 'XXL'] }]
+ * html`<select name="size">${optionsForSelect(options, 's')}</select>`
+ */
 export type SelectOption =
   | string
   | number

@@ -17,10 +17,23 @@ import { SafeHtml } from './template.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- browser-side values (elements, event payloads, the LiveSocket) are as loosely typed as the client's own HookInterface */
 
-/** `HTMLElement` when the program has the DOM lib; otherwise a loose element type. */
+/**
+ * `HTMLElement` when the program has the DOM lib; otherwise a loose element type.
+ *
+ * @example
+ * hook('Ready', {
+ *   mounted() { const el: HookElement = this.el; el.setAttribute('data-ready', '') },
+ * })
+ */
 export type HookElement = typeof globalThis extends { HTMLElement: { prototype: infer E } } ? E : LooseElement;
 
-/** What a hook's element offers when the DOM lib is not loaded (server-only tsconfig). */
+/**
+ * What a hook's element offers when the DOM lib is not loaded (server-only tsconfig).
+ *
+ * @example
+ * // with no DOM lib in the tsconfig, `this.el` has this type: enough for most hooks
+ * hook('Focus', { mounted() { this.el.classList.add('ready'); this.el.querySelector('input')?.focus() } })
+ */
 export interface LooseElement {
   id: string;
   value?: string;
@@ -38,10 +51,27 @@ export interface LooseElement {
   [key: string]: any;
 }
 
-/** The reply a hook's `pushEvent` resolves with (the server's `socket.reply(...)`). */
+/**
+ * The reply a hook's `pushEvent` resolves with (the server's `socket.reply(...)`).
+ *
+ * @example
+ * hook('More', {
+ *   async mounted() {
+ *     const reply: HookReply = await this.pushEvent('load-more', { after: this.el.dataset.last }) // the view's socket.reply({ done })
+ *     if (reply.done) this.el.remove()
+ *   },
+ * })
+ */
 export type HookReply = Record<string, any>;
 
-/** `this` inside a hook's callbacks, as the official client provides it. */
+/**
+ * `this` inside a hook's callbacks, as the official client provides it.
+ *
+ * @example
+ * hook('Copy', {
+ *   mounted(this: HookContext) { this.el.addEventListener('click', () => this.pushEvent('copied', { id: this.el.id })) },
+ * })
+ */
 export interface HookContext {
   /** The element with `phx-hook`. */
   readonly el: HookElement;
@@ -63,7 +93,13 @@ export interface HookContext {
   js(): any;
 }
 
-/** A hook's callbacks (any other members are allowed: helpers and state). */
+/**
+ * A hook's callbacks (any other members are allowed: helpers and state).
+ *
+ * @example
+ * const callbacks: HookCallbacks = { mounted() { console.log('in the page') }, destroyed() { console.log('gone') } }
+ * export const Presence = hook('Presence', callbacks)
+ */
 export interface HookCallbacks {
   mounted?(): void;
   beforeUpdate?(): void;

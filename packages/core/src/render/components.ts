@@ -9,7 +9,13 @@ import { html, safe, type Template } from './template.js';
 
 const TAG_NAME = /^[a-z][a-z0-9-]*$/;
 
-/** Options of {@link portal}. */
+/**
+ * Options of {@link portal}.
+ *
+ * @example
+ * const modal: PortalOptions = { id: 'confirm', target: '#modals', class: 'modal-root', container: 'section' }
+ * html`${portal(modal, html`<div id="confirm-dialog">Sure?</div>`)}`
+ */
 export interface PortalOptions {
   /** The `<template>`'s id, unique on the page. */
   readonly id: string;
@@ -50,7 +56,13 @@ export function focusWrap(options: { readonly id: string } & Readonly<Record<str
   return html`<div id="${id}" phx-hook="Phoenix.FocusWrap"${attrs(rest)}><div id="${id}-start" tabindex="0" aria-hidden="true"></div>${content}<div id="${id}-end" tabindex="0" aria-hidden="true"></div></div>`;
 }
 
-/** Options of {@link formTag}: the form's own attributes plus these. */
+/**
+ * Options of {@link formTag}: the form's own attributes plus these.
+ *
+ * @example
+ * const options: FormTagOptions = { id: 'upload', action: '/files', method: 'put', csrfToken: meta.csrfToken, multipart: true }
+ * formTag(options, html`<input type="file" name="file"><button>Send</button>`)
+ */
 export type FormTagOptions = Readonly<Record<string, AttrValue>> & {
   /** Where the browser submits the form without LiveView (or with `phx-trigger-action`). */
   readonly action?: string;

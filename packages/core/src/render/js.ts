@@ -14,16 +14,29 @@ import { InletError } from '../errors.js';
 /**
  * Where a command applies: a CSS selector over the whole document, or one
  * relative to the element the command runs on.
+ *
+ * @example
+ * JS.hide({ to: '#menu' }) // a selector over the document
+ * JS.addClass('open', { to: { closest: '.card' } }) // relative to the element the command runs on
  */
 export type JSTarget = string | { readonly closest: string } | { readonly inner: string } | { readonly document: string };
 
 /**
  * Transition classes: one string of classes applied while it runs, or
  * `[during, start, end]` (e.g. `['ease-out duration-300', 'opacity-0', 'opacity-100']`).
+ *
+ * @example
+ * JS.show({ to: '#toast', transition: 'fade-in' })
+ * JS.hide({ to: '#toast', transition: ['ease-in duration-200', 'opacity-100', 'opacity-0'] })
  */
 export type JSTransition = string | readonly [string, string, string];
 
-/** A component (its `myself`, a cid) or a selector, for `push`'s `target`. */
+/**
+ * A component (its `myself`, a cid) or a selector, for `push`'s `target`.
+ *
+ * @example
+ * render: (assigns, { myself }) => html`<button phx-click="${JS.push('close', { target: myself })}">Close</button>`
+ */
 export type PushTarget = number | string;
 
 /**
@@ -138,7 +151,13 @@ export interface NavigateOptions {
   readonly replace?: boolean;
 }
 
-/** One command as the client reads it: `[kind, args]`. */
+/**
+ * One command as the client reads it: `[kind, args]`.
+ *
+ * @example
+ * const [first]: readonly JSCommand[] = JS.show({ to: '#modal' }).ops
+ * // first: ['show', { to: '#modal' }]
+ */
 export type JSCommand = readonly [string, Readonly<Record<string, unknown>>];
 
 function fail(kind: string, detail: string): never {

@@ -12,7 +12,13 @@ import { html, safe, type Template } from './template.js';
 /** Attribute values a link accepts (as {@link renderAttrs}): `false`, `null` and `undefined` leave the attribute out. */
 export type { AttrValue };
 
-/** Where a link goes: exactly one of `navigate`, `patch` or `href`. */
+/**
+ * Where a link goes: exactly one of `navigate`, `patch` or `href`.
+ *
+ * @example
+ * const next: LinkOptions = { patch: `/posts?page=${page + 1}`, replace: true, attrs: { class: 'next', rel: 'next' } }
+ * link(next, 'Next page')
+ */
 export interface LinkOptions {
   /** Another live view, over the same socket (`pushNavigate`'s twin). */
   readonly navigate?: string;

@@ -8,7 +8,13 @@
  */
 import { InletError } from '../errors.js';
 
-/** Options for inserting items (`streamInsert`, and `stream` on an existing stream). */
+/**
+ * Options for inserting items (`streamInsert`, and `stream` on an existing stream).
+ *
+ * @example
+ * // newest first, and the client keeps at most 50
+ * socket.streamInsert('messages', message, { at: 0, limit: 50 })
+ */
 export interface StreamInsertOptions {
   /**
    * Where new items go in the container: -1 appends (the default), 0 prepends,
@@ -25,7 +31,13 @@ export interface StreamInsertOptions {
   readonly updateOnly?: boolean;
 }
 
-/** Options of `stream(name, items, options)`. */
+/**
+ * Options of `stream(name, items, options)`.
+ *
+ * @example
+ * socket.stream('songs', songs, { domId: (song) => `song-${song.slug}` }) // mount: creates the stream
+ * socket.stream('songs', results, { reset: true }) // later: replaces every item
+ */
 export interface StreamOptions<T = unknown> extends StreamInsertOptions {
   /** Removes every item the client has before inserting `items`. Default false. */
   readonly reset?: boolean;
@@ -33,7 +45,12 @@ export interface StreamOptions<T = unknown> extends StreamInsertOptions {
   readonly domId?: (item: T) => string;
 }
 
-/** Options of `streamConfigure(name, options)`. */
+/**
+ * Options of `streamConfigure(name, options)`.
+ *
+ * @example
+ * socket.streamConfigure('songs', { domId: (song) => `song-${song.slug}` }) // before the first stream('songs', …)
+ */
 export interface StreamConfig<T = unknown> {
   /** The DOM id of an item. Default: `${name}-${item.id}`. */
   readonly domId?: (item: T) => string;

@@ -19,27 +19,64 @@
  */
 import { channel, tracingChannel } from 'node:diagnostics_channel';
 
-/** Context of `inlet:view:mount`. */
+/**
+ * Context of `inlet:view:mount`.
+ *
+ * @example
+ * TRACING.mount.asyncEnd.subscribe((message) => {
+ *   const { view, route, connected } = message as MountContext
+ *   console.log(view, route, connected ? 'joined' : 'HTTP render')
+ * })
+ */
 export interface MountContext {
   readonly view: string;
   readonly route: string;
   readonly connected: boolean;
 }
-/** Context of `inlet:view:event`. */
+/**
+ * Context of `inlet:view:event`.
+ *
+ * @example
+ * TRACING.event.error.subscribe((message) => {
+ *   const { view, event, error } = message as EventContext & { error: unknown }
+ *   report(error, { view, event })
+ * })
+ */
 export interface EventContext {
   readonly view: string;
   readonly event: string;
 }
-/** Context of `inlet:view:render`. */
+/**
+ * Context of `inlet:view:render`.
+ *
+ * @example
+ * TRACING.render.start.subscribe((message) => renders.add(1, { view: (message as RenderTraceContext).view }))
+ */
 export interface RenderTraceContext {
   readonly view: string;
 }
-/** Context of `inlet:upload:preflight`. */
+/**
+ * Context of `inlet:upload:preflight`.
+ *
+ * @example
+ * TRACING.preflight.start.subscribe((message) => {
+ *   const { view, ref } = message as PreflightContext
+ *   console.log('preflight', ref, 'in', view)
+ * })
+ */
 export interface PreflightContext {
   readonly view: string;
   readonly ref: string;
 }
-/** Context of `inlet:upload:chunk`: one chunk of a socket upload written to its store. */
+/**
+ * Context of `inlet:upload:chunk`: one chunk of a socket upload written to its store.
+ *
+ * @example
+ * TRACING.chunk.asyncEnd.subscribe((message) => {
+ *   const { upload, bytes } = message as ChunkContext
+ *   uploadedBytes.add(bytes, { upload })
+ * })
+ */
 export interface ChunkContext {
   readonly view: string;
   readonly upload: string;
@@ -48,7 +85,15 @@ export interface ChunkContext {
   readonly offset: number;
   readonly bytes: number;
 }
-/** Context of `inlet:upload:complete`: a socket upload's store completing it (every byte written). */
+/**
+ * Context of `inlet:upload:complete`: a socket upload's store completing it (every byte written).
+ *
+ * @example
+ * TRACING.complete.asyncEnd.subscribe((message) => {
+ *   const { upload, ref, size } = message as CompleteContext
+ *   console.log(`${upload}/${ref}: ${size} bytes stored`)
+ * })
+ */
 export interface CompleteContext {
   readonly view: string;
   readonly upload: string;
@@ -56,7 +101,15 @@ export interface CompleteContext {
   /** Bytes stored. */
   readonly size: number;
 }
-/** Context of `inlet:receiver:request`. */
+/**
+ * Context of `inlet:receiver:request`.
+ *
+ * @example
+ * TRACING.receiverRequest.asyncEnd.subscribe((message) => {
+ *   const { method, template, status } = message as ReceiverRequestContext
+ *   console.log(method, template, status) // template: '/_inlet/uploads/:token' by default
+ * })
+ */
 export interface ReceiverRequestContext {
   readonly method: string;
   /** The request's path (with the session token). */
@@ -66,7 +119,15 @@ export interface ReceiverRequestContext {
   /** The response's status code, set before `asyncEnd`. */
   status?: number;
 }
-/** Message of `inlet:upload:error`. */
+/**
+ * Message of `inlet:upload:error`.
+ *
+ * @example
+ * uploadErrorChannel.subscribe((message) => {
+ *   const { upload, ref, reason } = message as UploadErrorMessage
+ *   console.warn(`upload ${upload}/${ref} failed: ${reason}`)
+ * })
+ */
 export interface UploadErrorMessage {
   readonly view: string;
   readonly upload: string;
@@ -74,7 +135,13 @@ export interface UploadErrorMessage {
   readonly reason: string;
 }
 
-/** Channel names, for subscribers. */
+/**
+ * Channel names, for subscribers.
+ *
+ * @example
+ * import diagnostics_channel from 'node:diagnostics_channel'
+ * diagnostics_channel.subscribe(CHANNEL_NAMES.uploadError, (message) => console.warn('upload failed', message))
+ */
 export const CHANNEL_NAMES = {
   mount: 'inlet:view:mount',
   event: 'inlet:view:event',
@@ -107,5 +174,10 @@ export const TRACING = {
   receiverRequest: tracingChannel<ReceiverRequestContext>(CHANNEL_NAMES.receiverRequest),
 } as const;
 
-/** `inlet:upload:error`: an entry failed (client- or server-caused), with LiveView's reason. */
+/**
+ * `inlet:upload:error`: an entry failed (client- or server-caused), with LiveView's reason.
+ *
+ * @example
+ * uploadErrorChannel.subscribe((message) => failures.add(1, { reason: (message as UploadErrorMessage).reason }))
+ */
 export const uploadErrorChannel = channel(CHANNEL_NAMES.uploadError);

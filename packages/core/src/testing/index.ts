@@ -24,7 +24,14 @@ export { StreamDom } from './streams.js';
 
 type Tree = Record<string, unknown>;
 
-/** A message the server sent: `[joinRef, ref, topic, event, payload]`. */
+/**
+ * A message the server sent: `[joinRef, ref, topic, event, payload]`.
+ *
+ * @example
+ * const frames: ServerFrame[] = []
+ * const view = await mountLive({ routes }, '/', { onFrame: (frame) => frames.push(frame) })
+ * const diffs = frames.filter(([, , , event]) => event === 'diff')
+ */
 export type ServerFrame = [string | null, string | null, string, string, Record<string, unknown>];
 
 /**
@@ -45,7 +52,13 @@ export interface MountOptions {
   readonly logger?: Logger;
 }
 
-/** What the server logged as an error while a test view ran. */
+/**
+ * What the server logged as an error while a test view ran.
+ *
+ * @example
+ * const errors: readonly ServerError[] = view.serverErrors
+ * expect(errors.map((e) => e.message)).toEqual([])
+ */
 export interface ServerError {
   readonly message: string;
   readonly error: unknown;
@@ -137,7 +150,13 @@ export class TestSocket implements WebSocketLike {
   }
 }
 
-/** A file to upload in tests. */
+/**
+ * A file to upload in tests.
+ *
+ * @example
+ * const file: TestFile = { name: 'cat.png', type: 'image/png', content: await readFile('test/fixtures/cat.png') }
+ * await view.upload(confRef, 'avatar', [file])
+ */
 export interface TestFile {
   readonly name: string;
   readonly type?: string;

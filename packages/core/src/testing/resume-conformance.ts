@@ -12,7 +12,13 @@ import { randomBytes } from 'node:crypto';
 import type { ResumeKey, ResumeSession, ResumeSessionStore } from '../uploads/resume/session-store.js';
 import type { ConformanceCase } from './writer-conformance.js';
 
-/** How the cases reach an implementation. */
+/**
+ * How the cases reach an implementation.
+ *
+ * @example
+ * const target: ResumeSessionsUnderTest = { create: () => new RedisResumeSessionStore({ client: redis, prefix: `test:${randomUUID()}:` }) }
+ * for (const c of resumeSessionConformanceCases(target)) it(c.name, c.run)
+ */
 export interface ResumeSessionsUnderTest {
   /** A fresh, empty store; called once per case. */
   create(): ResumeSessionStore | Promise<ResumeSessionStore>;

@@ -14,7 +14,13 @@ import { readFile } from 'node:fs/promises';
 import { chunkFromBuffer, isTransientStoreError, type ChunkBody, type UploadRecord, type UploadStore } from '../uploads/store.js';
 import type { ConformanceCase } from './writer-conformance.js';
 
-/** How the cases reach a store under test. */
+/**
+ * How the cases reach a store under test.
+ *
+ * @example
+ * const target: StoreUnderTest<DiskStore> = { create: () => new DiskStore({ dir }), chunkBytes: 128 * 1024 }
+ * for (const c of storeConformanceCases(target)) it(c.name, c.run)
+ */
 export interface StoreUnderTest<S extends UploadStore = UploadStore> {
   /** A store; called once per case. Stores of one case call share storage (a second call "restarts"). */
   create(): S | Promise<S>;

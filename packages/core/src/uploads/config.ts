@@ -8,16 +8,30 @@ import { uploadStoreCheck } from './store.js';
 import { ENTRY_ERRORS } from './reasons.js';
 import type { UploadConfigOptions, UploadEntry, UploadErrorReason } from './socket-api.js';
 
-/** Default largest file: 8 MB, as LiveView. */
+/**
+ * Default largest file: 8 MB, as LiveView.
+ *
+ * @example
+ * socket.allowUpload('scan', { accept: ['.pdf'], maxFileSize: 4 * DEFAULT_MAX_FILE_SIZE }) // 32 MB
+ */
 export const DEFAULT_MAX_FILE_SIZE = 8_000_000;
 /**
  * Default chunk size: chosen per preflight from the largest file in it (see
  * {@link autoChunkSize}). The official client sends one chunk per round trip,
  * so large chunks carry large files fast, while small files still get a
  * progress bar that moves; docs/uploads.md has the measurements.
+ *
+ * @example
+ * socket.allowUpload('video', { accept: ['video/*'], chunkSize: DEFAULT_CHUNK_SIZE }) // the same as leaving it out
+ * socket.allowUpload('logs', { chunkSize: 256 * 1024 }) // a fixed size instead
  */
 export const DEFAULT_CHUNK_SIZE = 'auto';
-/** Smallest and largest chunk `'auto'` picks. */
+/**
+ * Smallest and largest chunk `'auto'` picks.
+ *
+ * @example
+ * autoChunkSize(100_000) === MIN_AUTO_CHUNK_SIZE // 64 KiB for small files
+ */
 export const MIN_AUTO_CHUNK_SIZE = 64 * 1024;
 /**
  * The largest chunk `chunkSize: 'auto'` picks (4 MiB).
@@ -27,7 +41,13 @@ export const MIN_AUTO_CHUNK_SIZE = 64 * 1024;
 export const MAX_AUTO_CHUNK_SIZE = 4 * 1024 * 1024;
 /** `'auto'` aims at about this many chunks per file. */
 export const AUTO_CHUNKS_PER_FILE = 25;
-/** Default chunk timeout: `'auto'`, see {@link autoChunkTimeout}. */
+/**
+ * Default chunk timeout: `'auto'`, see {@link autoChunkTimeout}.
+ *
+ * @example
+ * socket.allowUpload('video', { chunkTimeout: DEFAULT_CHUNK_TIMEOUT }) // the same as leaving it out
+ * socket.allowUpload('video', { chunkTimeout: 60_000 }) // a fixed minute per chunk instead
+ */
 export const DEFAULT_CHUNK_TIMEOUT = 'auto';
 /** The shortest automatic chunk timeout (LiveView's default). */
 export const MIN_AUTO_CHUNK_TIMEOUT = 10_000;

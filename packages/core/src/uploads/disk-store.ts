@@ -21,7 +21,13 @@ import {
   type UploadStore,
 } from './store.js';
 
-/** Bytes gathered from the network before one `writev` to disk. */
+/**
+ * Bytes gathered from the network before one `writev` to disk.
+ *
+ * @example
+ * // about the most memory DiskStore writes hold with 200 uploads under way, whatever their chunk size
+ * const worstCase = 200 * DISK_WRITE_BATCH_BYTES // 200 MiB
+ */
 export const DISK_WRITE_BATCH_BYTES = 1024 * 1024;
 /** Suffix of files still being written. */
 export const PART_SUFFIX = '.part';
@@ -31,7 +37,13 @@ export const RECORD_SUFFIX = '.json';
 /** `errno` codes that may clear up on their own; they become {@link TransientStoreError}. */
 const TRANSIENT_CODES = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EINTR']);
 
-/** Options of {@link DiskStore}. */
+/**
+ * Options of {@link DiskStore}.
+ *
+ * @example
+ * const options: DiskStoreOptions = { dir: '/var/lib/app/uploads', fsync: true }
+ * socket.allowUpload('contract', { accept: ['.pdf'], store: new DiskStore(options) })
+ */
 export interface DiskStoreOptions {
   /** Directory for upload files; created on first use. */
   readonly dir: string;
@@ -43,7 +55,14 @@ export interface DiskStoreOptions {
   readonly fsync?: boolean;
 }
 
-/** What {@link DiskStore.complete} hands to the consumer. */
+/**
+ * What {@link DiskStore.complete} hands to the consumer.
+ *
+ * @example
+ * const store = new DiskStore({ dir: '/var/tmp/uploads' })
+ * // … create and write `upload`, then:
+ * const { path, size }: DiskUploadMeta = await store.complete(upload)
+ */
 export interface DiskUploadMeta extends Record<string, unknown> {
   /** Path of the finished file, inside the store's directory. */
   path: string;

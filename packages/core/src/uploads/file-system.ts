@@ -58,7 +58,15 @@ export function safeJoin(dir: string, name: string): string {
   return full;
 }
 
-/** The helpers on `meta.fileSystem`. */
+/**
+ * The helpers on `meta.fileSystem`.
+ *
+ * @example
+ * await socket.consumeUploadedEntries('photos', (meta, entry) => {
+ *   const fs: FileSystemHelpers = meta.fileSystem
+ *   return fs.moveInto('./public/uploads', entry.clientName, meta.path)
+ * })
+ */
 export interface FileSystemHelpers {
   /**
    * Puts `src` onto the end of `dest`, creating it if missing; never reads
@@ -233,7 +241,13 @@ async function moveWithoutLinks(dir: string, clean: string, source: string): Pro
   throw new InletError('INLET_ERR_UPLOAD_NO_FREE_NAME', `${clean} in ${dir}`);
 }
 
-/** The shared helpers object. */
+/**
+ * The shared helpers object.
+ *
+ * @example
+ * // the same helpers as meta.fileSystem, for files of your own
+ * const dest = await fileSystem.moveInto('./archive', 'report.pdf', '/tmp/report-draft.pdf')
+ */
 export const fileSystem: FileSystemHelpers = {
   createOrAppendFile,
   moveInto,

@@ -6,7 +6,13 @@ import { escapeHtml } from '../render/escape.js';
 import { html, safe, type SafeHtml, type Template } from '../render/template.js';
 import type { UploadConfigView, UploadEntry, UploadErrorReason } from './socket-api.js';
 
-/** Extra attributes: strings are escaped; `true` renders a bare attribute; `false`/`undefined` omit it. */
+/**
+ * Extra attributes: strings are escaped; `true` renders a bare attribute; `false`/`undefined` omit it.
+ *
+ * @example
+ * const extra: Attrs = { class: 'sr-only', 'aria-label': 'Photos', required: true }
+ * html`${live_file_input(uploads.photos, extra)}`
+ */
 export type Attrs = Readonly<Record<string, string | number | boolean | undefined>>;
 
 function attrs(extra: Attrs | undefined): SafeHtml {
@@ -38,7 +44,12 @@ export function live_file_input(config: UploadConfigView, extra?: Attrs): Templa
   }${config.autoUpload ? safe(' data-phx-auto-upload') : safe('')}${config.maxEntries > 1 ? safe(' multiple') : safe('')}${attrs(extra)}>`;
 }
 
-/** camelCase alias of {@link live_file_input}. */
+/**
+ * camelCase alias of {@link live_file_input}.
+ *
+ * @example
+ * html`<form phx-change="validate" phx-submit="save">${liveFileInput(uploads.photos, { class: 'picker' })}</form>`
+ */
 export const liveFileInput = live_file_input;
 
 /**
@@ -54,7 +65,12 @@ export function live_img_preview(entry: UploadEntry, extra?: Attrs): Template {
   return html`<img id="${id}" data-phx-upload-ref="${entry.uploadRef}" data-phx-entry-ref="${entry.ref}" data-phx-hook="Phoenix.LiveImgPreview" data-phx-update="ignore"${attrs(rest)}>`;
 }
 
-/** camelCase alias of {@link live_img_preview}. */
+/**
+ * camelCase alias of {@link live_img_preview}.
+ *
+ * @example
+ * html`${uploads.photos.entries.map((entry) => liveImgPreview(entry, { width: 120 }))}`
+ */
 export const liveImgPreview = live_img_preview;
 
 /**
@@ -69,7 +85,13 @@ export function uploadErrors(config: UploadConfigView, entry?: UploadEntry): Upl
   return config.errors.filter(([ref]) => ref === config.ref).map(([, reason]) => reason);
 }
 
-/** Turns a reason into words. */
+/**
+ * Turns a reason into words.
+ *
+ * @example
+ * const tooLarge: UploadMessage = ({ config }) => `Please pick a file under ${Math.round(config.maxFileSize / 1e6)} MB.`
+ * uploadErrorMessages(uploads.photos, entry, { too_large: tooLarge })
+ */
 export type UploadMessage = (ctx: { config: UploadConfigView; entry?: UploadEntry }) => string;
 
 function mb(bytes: number): string {
@@ -78,7 +100,12 @@ function mb(bytes: number): string {
   return bytes >= 1_000_000 ? `${(bytes / 1_000_000).toFixed(1)} MB` : `${Math.ceil(bytes / 1000)} kB`;
 }
 
-/** The default catalog, by reason. */
+/**
+ * The default catalog, by reason.
+ *
+ * @example
+ * DEFAULT_UPLOAD_MESSAGES.too_large?.({ config: uploads.photos }) // 'The file is too large (the limit is 8.0 MB).' at the default maxFileSize
+ */
 export const DEFAULT_UPLOAD_MESSAGES: Readonly<Record<string, UploadMessage>> = {
   too_large: ({ config }) => `The file is too large (the limit is ${mb(config.maxFileSize)}).`,
   not_accepted: ({ config, entry }) =>

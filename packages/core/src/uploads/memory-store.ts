@@ -12,7 +12,13 @@ import {
   type UploadStore,
 } from './store.js';
 
-/** Default most bytes a memory store holds across all its uploads. */
+/**
+ * Default most bytes a memory store holds across all its uploads.
+ *
+ * @example
+ * // four times the default: 256 MiB held at most
+ * new MemoryStore({ maxBytes: 4 * DEFAULT_MEMORY_STORE_BYTES })
+ */
 export const DEFAULT_MEMORY_STORE_BYTES = 64 * 1024 * 1024;
 
 interface Held {
@@ -22,7 +28,13 @@ interface Held {
   updatedAt: number;
 }
 
-/** Options of {@link MemoryStore}. */
+/**
+ * Options of {@link MemoryStore}.
+ *
+ * @example
+ * const options: MemoryStoreOptions = { maxBytes: 16 * 1024 * 1024 }
+ * socket.allowUpload('avatar', { accept: ['image/*'], maxFileSize: 2_000_000, store: new MemoryStore(options) })
+ */
 export interface MemoryStoreOptions {
   /** Most bytes held at once; a write past it fails as not transient. Default {@link DEFAULT_MEMORY_STORE_BYTES}. */
   readonly maxBytes?: number;

@@ -9,7 +9,12 @@ import type { UploadWriter } from './writer.js';
 import type { FileSystemHelpers } from './file-system.js';
 import type { SniffOption } from './sniff.js';
 
-/** Reasons an entry or config can fail, as LiveView names them. */
+/**
+ * Reasons an entry or config can fail, as LiveView names them.
+ *
+ * @example
+ * validator: (entry): UploadErrorReason | undefined => (entry.clientName.endsWith('.exe') ? 'not_accepted' : undefined)
+ */
 export type UploadErrorReason =
   | 'too_large'
   | 'not_accepted'
@@ -20,7 +25,13 @@ export type UploadErrorReason =
   | 'quota_exceeded'
   | (string & {});
 
-/** One file the browser selected. */
+/**
+ * One file the browser selected.
+ *
+ * @example
+ * const { completed, inProgress } = socket.uploadedEntries('photos')
+ * const names = completed.map((entry: UploadEntry) => `${entry.clientName} (${entry.clientSize} bytes)`)
+ */
 export interface UploadEntry {
   /** The client's ref for this file (unique per page load). */
   readonly ref: string;
@@ -50,7 +61,15 @@ export interface UploadEntry {
   readonly meta?: Readonly<Record<string, unknown>>;
 }
 
-/** What the `external` presign hook returns. `uploader` names the client uploader. */
+/**
+ * What the `external` presign hook returns. `uploader` names the client uploader.
+ *
+ * @example
+ * async function presign(entry: UploadEntry): Promise<ExternalMeta & { url: string }> {
+ *   return { uploader: 'Cloudinary', url: await signedUrlFor(entry.uuid) } // the client's `uploaders.Cloudinary` gets it
+ * }
+ * socket.allowUpload('photos', { external: presign })
+ */
 export interface ExternalMeta {
   readonly uploader: string;
 }
@@ -58,6 +77,10 @@ export interface ExternalMeta {
 /**
  * Options of `allowUpload`. `S` is the socket the callbacks get (the view's
  * own socket when called through it), `N` the config's name.
+ *
+ * @example
+ * const photos: UploadConfigOptions = { accept: ['image/*'], maxEntries: 10, maxFileSize: 20_000_000, autoUpload: true }
+ * socket.allowUpload('photos', photos)
  */
 export interface UploadConfigOptions<S = LiveViewSocket<object>, N extends string = string> {
   /** Extensions (`.png`) and MIME types (`image/png`, `image/*`); `'any'` or an empty list accepts everything. Default `'any'`. */
@@ -137,7 +160,13 @@ export interface UploadConfigOptions<S = LiveViewSocket<object>, N extends strin
   external?: (entry: UploadEntry, socket: S) => ExternalMeta | Promise<ExternalMeta>;
 }
 
-/** An upload config as templates see it (`meta.uploads.photos`). */
+/**
+ * An upload config as templates see it (`meta.uploads.photos`).
+ *
+ * @example
+ * const picker = (photos: UploadConfigView) => html`${liveFileInput(photos)}<p>${photos.entries.length} of ${photos.maxEntries} photos</p>`
+ * // render: (assigns, { uploads }) => picker(uploads.photos)
+ */
 export interface UploadConfigView {
   readonly name: string;
   readonly ref: string;
@@ -150,7 +179,15 @@ export interface UploadConfigView {
   readonly errors: readonly (readonly [string, UploadErrorReason])[];
 }
 
-/** The `meta` handed to consume functions for uploads over the socket. */
+/**
+ * The `meta` handed to consume functions for uploads over the socket.
+ *
+ * @example
+ * await socket.consumeUploadedEntries('photos', async (meta: ConsumeMeta, entry) => {
+ *   if (meta.sha256Verified) console.log('intact:', meta.sha256)
+ *   return meta.fileSystem.moveInto('./public/uploads', entry.clientName, meta.path)
+ * })
+ */
 export interface ConsumeMeta {
   /** The completed temp file (default store), or what a custom store's `complete` or writer's `meta()` returned. */
   readonly path: string;
@@ -166,7 +203,13 @@ export interface ConsumeMeta {
   readonly [key: string]: unknown;
 }
 
-/** Return this from a consume function to keep the entry (and its file) for later. */
+/**
+ * Return this from a consume function to keep the entry (and its file) for later.
+ *
+ * @example
+ * // returned from a consume function: the entry and its file stay for a later consume
+ * const later: Postponed<string> = postpone(meta.path)
+ */
 export interface Postponed<T> {
   readonly postpone: true;
   readonly value: T;

@@ -13,7 +13,14 @@
  */
 import { implementing, InletOptionError, type Check } from '../options.js';
 
-/** What a store is told about an upload when it is created. */
+/**
+ * What a store is told about an upload when it is created.
+ *
+ * @example
+ * const upload: UploadRecord = { id: 'a1B2c3', size: 5, contentType: 'text/plain' }
+ * await store.create(upload)
+ * await store.write(upload, 0, chunkFromBuffer(Buffer.from('hello')))
+ */
 export interface UploadRecord {
   /** Stable, non-secret id; safe in file names and object keys (`[A-Za-z0-9_-]`, at most 128). */
   readonly id: string;
@@ -44,7 +51,13 @@ export interface UploadRecord {
  */
 export type StoreState = Readonly<Record<string, string>>;
 
-/** An open upload a store holds (not yet completed), as {@link UploadStore.get} finds it. */
+/**
+ * An open upload a store holds (not yet completed), as {@link UploadStore.get} finds it.
+ *
+ * @example
+ * const open: StoredUpload | undefined = await store.get?.(id)
+ * if (open) console.log(`resume ${open.id} at byte ${open.offset} of ${open.size}`)
+ */
 export interface StoredUpload extends UploadRecord {
   /** Bytes durably stored: always a prefix of the file, never more than was written. */
   readonly offset: number;
@@ -65,10 +78,19 @@ export interface StoredUpload extends UploadRecord {
  * - `local-path`: `complete` returns `{ path }` of a local file, which consume
  *   functions may move (`moveInto`, `createOrAppendFile`).
  * - `shared`: every node of a cluster sees the same uploads.
+ *
+ * @example
+ * const needed: StoreCapability[] = ['resume', 'shared']
+ * const fitsCluster = needed.every((c) => store.capabilities.has(c))
  */
 export type StoreCapability = 'partial' | 'resume' | 'list' | 'read' | 'local-path' | 'shared';
 
-/** Every capability name, for validation and docs. */
+/**
+ * Every capability name, for validation and docs.
+ *
+ * @example
+ * for (const c of STORE_CAPABILITIES) console.log(c, store.capabilities.has(c) ? 'yes' : 'no')
+ */
 export const STORE_CAPABILITIES: readonly StoreCapability[] = ['partial', 'resume', 'list', 'read', 'local-path', 'shared'];
 
 /** The option check for a store: its calls, and a capability set. */
@@ -84,6 +106,10 @@ export const uploadStoreCheck: Check = (value, path) => {
  * it ends early (without an error) when the client's body ended short or the
  * connection dropped. A store must never assume it receives all `length`
  * bytes, and reports how many it kept by the offset it returns.
+ *
+ * @example
+ * const body: ChunkBody = { length: bytes.length, async *[Symbol.asyncIterator]() { yield bytes } }
+ * const offset = await store.write(upload, 0, body)
  */
 export interface ChunkBody extends AsyncIterable<Uint8Array> {
   /** Bytes the client declared for this write. */

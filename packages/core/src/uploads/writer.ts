@@ -10,7 +10,15 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChunkBody, StoreCapability, UploadRecord, UploadStore } from './store.js';
 
-/** How an upload ended, as the writer's `close` learns it. */
+/**
+ * How an upload ended, as the writer's `close` learns it.
+ *
+ * @example
+ * // an UploadWriter's close: keep the file only when the upload finished
+ * async close(reason: CloseReason) {
+ *   if (reason !== 'done') await unlink(tmpPath) // 'cancel', or { error } after a failed write
+ * }
+ */
 export type CloseReason = 'done' | 'cancel' | { readonly error: string };
 
 /**

@@ -7,7 +7,14 @@
  */
 import { randomBytes } from 'node:crypto';
 
-/** Default lifetime of a lock that is not extended. */
+/**
+ * Default lifetime of a lock that is not extended.
+ *
+ * @example
+ * const token = await locker.acquire(`upload:${id}`, DEFAULT_LOCK_TTL_MS)
+ * // long work: keep it before it lapses
+ * if (token) await locker.extend(`upload:${id}`, token, DEFAULT_LOCK_TTL_MS)
+ */
 export const DEFAULT_LOCK_TTL_MS = 30_000;
 
 /**

@@ -6,7 +6,13 @@
  * cases: test/conformance/quota-cases.ts.
  */
 
-/** What one key may use. Omitted limits are unlimited. */
+/**
+ * What one key may use. Omitted limits are unlimited.
+ *
+ * @example
+ * const daily: QuotaLimits = { maxBytes: 1 << 30, maxFiles: 500, periodMs: 24 * 3_600_000 } // 1 GiB and 500 files a day
+ * socket.allowUpload('photos', { quota: { counter, key: `user:${userId}`, ...daily } })
+ */
 export interface QuotaLimits {
   /** Most bytes reserved at once under the key. */
   readonly maxBytes?: number;
@@ -20,13 +26,24 @@ export interface QuotaLimits {
   readonly periodMs?: number;
 }
 
-/** Usage of one key. */
+/**
+ * Usage of one key.
+ *
+ * @example
+ * const { bytes, files }: QuotaUsage = await counter.usage(`user:${userId}`)
+ */
 export interface QuotaUsage {
   readonly bytes: number;
   readonly files: number;
 }
 
-/** What `reserve` resolves to: the usage after it (granted) or as it stands (refused). */
+/**
+ * What `reserve` resolves to: the usage after it (granted) or as it stands (refused).
+ *
+ * @example
+ * const r: QuotaResult = await counter.reserve(`user:${userId}`, { bytes: size, files: 1 }, { maxBytes: 1 << 30 })
+ * if (!r.ok) console.log(`over quota on ${r.exceeded}: ${r.usage.bytes} bytes used`)
+ */
 export type QuotaResult =
   | { readonly ok: true; readonly usage: QuotaUsage }
   | { readonly ok: false; readonly usage: QuotaUsage; readonly exceeded: 'bytes' | 'files' };

@@ -13,12 +13,29 @@
 import { randomBytes } from 'node:crypto';
 import type { JsonObject } from './json.js';
 
-/** Lifecycle of an upload; only `open` accepts bytes, `complete` still answers retries. */
+/**
+ * Lifecycle of an upload; only `open` accepts bytes, `complete` still answers retries.
+ *
+ * @example
+ * const finished = (s: UploadState) => s !== 'open' // only `open` takes bytes
+ */
 export type UploadState = 'open' | 'complete' | 'expired' | 'cancelled' | 'failed';
-/** States an upload ends in. */
+/**
+ * States an upload ends in.
+ *
+ * @example
+ * const state: EndedState = 'cancelled'
+ * await states.end(id, lease, state, 60_000) // late chunks are told `gone` for a minute
+ */
 export type EndedState = Exclude<UploadState, 'open'>;
 
-/** One stored piece of the file, appended by the commit that stored it. */
+/**
+ * One stored piece of the file, appended by the commit that stored it.
+ *
+ * @example
+ * const part: UploadPart = { offset: 0, size: 5 * 1024 * 1024, etag: '"9b2cf535f27731c974343645a3985328"' }
+ * await states.commit(id, lease, { from: 0, offset: part.size, part })
+ */
 export interface UploadPart {
   /** Where the part starts in the file. */
   readonly offset: number;
@@ -29,7 +46,13 @@ export interface UploadPart {
   readonly checksum?: string;
 }
 
-/** What `create` is given. */
+/**
+ * What `create` is given.
+ *
+ * @example
+ * const record: NewUploadRecord = { maxSize: 4e9, total: size, expiresAt: Date.now() + 15 * 60_000, owner: { viewId, entryRef } }
+ * const created = await states.create(id, record) // false when the id exists
+ */
 export interface NewUploadRecord {
   readonly maxSize: number;
   /** Epoch ms after which an idle open upload is expired. */
@@ -41,7 +64,13 @@ export interface NewUploadRecord {
   readonly store?: JsonObject;
 }
 
-/** An upload's shared record. */
+/**
+ * An upload's shared record.
+ *
+ * @example
+ * const record: UploadStateRecord | undefined = await states.get(id)
+ * if (record?.state === 'open') console.log(`${record.offset} of ${record.total ?? '?'} bytes`)
+ */
 export interface UploadStateRecord {
   readonly id: string;
   readonly state: UploadState;
@@ -62,12 +91,25 @@ export interface UploadStateRecord {
   readonly meta?: JsonObject;
 }
 
-/** Proof of holding an upload's lease. */
+/**
+ * Proof of holding an upload's lease.
+ *
+ * @example
+ * const c = await states.claim(id, 5_000)
+ * if (c.kind === 'claimed') { const lease: Lease = c.lease; await states.renew(id, lease, 5_000) }
+ */
 export interface Lease {
   readonly token: string;
 }
 
-/** What `claim` resolves to. */
+/**
+ * What `claim` resolves to.
+ *
+ * @example
+ * const c: ClaimResult = await states.claim(id, 5_000)
+ * if (c.kind === 'busy') return retryLater()
+ * if (c.kind === 'gone') return c.state === 'complete' ? done() : refuse()
+ */
 export type ClaimResult =
   | { readonly kind: 'claimed'; readonly lease: Lease; readonly record: UploadStateRecord }
   /** Another node (or request) holds the lease: answer "retry later". */
@@ -76,7 +118,13 @@ export type ClaimResult =
   /** Ended recently; `state` says how (late chunks get 410). */
   | { readonly kind: 'gone'; readonly state: EndedState };
 
-/** A compare-and-set change to a record. */
+/**
+ * A compare-and-set change to a record.
+ *
+ * @example
+ * const change: UploadChange = { from: record.offset, offset: record.offset + n, expiresAt: Date.now() + ttlMs }
+ * await states.commit(id, lease, change)
+ */
 export interface UploadChange {
   /** The offset the caller read; the change applies only if the record still has it. */
   readonly from: number;
@@ -95,10 +143,22 @@ export interface UploadChange {
   readonly release?: boolean;
 }
 
-/** `committed`; `stale`: the offset moved on (another node stored these bytes); `lost`: the lease lapsed. */
+/**
+ * `committed`; `stale`: the offset moved on (another node stored these bytes); `lost`: the lease lapsed.
+ *
+ * @example
+ * const result: CommitResult = await states.commit(id, lease, { from: record.offset, offset: record.offset + n })
+ * if (result === 'stale') return reread() // another node stored these bytes first
+ */
 export type CommitResult = 'committed' | 'stale' | 'lost';
 
-/** Options of `get` and `claim`. */
+/**
+ * Options of `get` and `claim`.
+ *
+ * @example
+ * const withParts: ReadOptions = { parts: true } // completing an S3 upload needs them
+ * const record = await states.get(id, withParts) // record?.parts lists every part, in order
+ */
 export interface ReadOptions {
   /** Also read every part (needed to complete an S3 upload); default false. */
   readonly parts?: boolean;

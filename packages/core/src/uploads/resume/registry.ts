@@ -15,11 +15,26 @@ import { PART_SUFFIX, RECORD_SUFFIX } from '../disk-store.js';
 import type { StoredUpload, UploadRecord, UploadStore } from '../store.js';
 import { matchesKey, MemoryResumeSessionStore, type ResumeKey, type ResumeSession, type ResumeSessionStore } from './session-store.js';
 
-/** Default time a parked session waits for its claim. */
+/**
+ * Default time a parked session waits for its claim.
+ *
+ * @example
+ * createServer({ routes, uploadResume: { ttlMs: 4 * DEFAULT_RESUME_TTL_MS } }) // parked uploads wait 4 hours
+ */
 export const DEFAULT_RESUME_TTL_MS = 60 * 60_000;
-/** Default sessions (parked or attached) per browser session. */
+/**
+ * Default sessions (parked or attached) per browser session.
+ *
+ * @example
+ * createServer({ routes, uploadResume: { maxPerBrowser: 2 * DEFAULT_RESUME_PER_BROWSER } }) // 64 per browser session
+ */
 export const DEFAULT_RESUME_PER_BROWSER = 32;
-/** Default sessions in total. */
+/**
+ * Default sessions in total.
+ *
+ * @example
+ * createServer({ routes, uploadResume: { maxTotal: 10 * DEFAULT_RESUME_TOTAL } }) // 10,240 in total
+ */
 export const DEFAULT_RESUME_TOTAL = 1024;
 /** How often expired sessions are swept. */
 export const RESUME_SWEEP_INTERVAL_MS = 60_000;
@@ -33,7 +48,13 @@ export const RESUME_TAKEOVER_IDLE_MS = 2000;
 /** `metadata.kind` of the store records of resumable sessions. */
 export const RESUME_RECORD_KIND = 'inlet-resume-1';
 
-/** Options of {@link ResumeRegistry}. */
+/**
+ * Options of {@link ResumeRegistry}.
+ *
+ * @example
+ * const uploadResume: ResumeOptions = { ttlMs: 24 * 3_600_000, maxPerBrowser: 8, sessions: new RedisResumeSessionStore({ client: redis }) }
+ * createServer({ routes, pubsub, uploadResume })
+ */
 export interface ResumeOptions {
   /** A parked session expires this long after its last activity. Default 1 hour. */
   readonly ttlMs?: number;

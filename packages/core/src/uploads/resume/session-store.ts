@@ -7,7 +7,13 @@
  * store under the same id. See docs/uploads.md, "Resume".
  */
 
-/** What a parked session is claimed by: all four must match. */
+/**
+ * What a parked session is claimed by: all four must match.
+ *
+ * @example
+ * const key: ResumeKey = { owner, config: 'videos', fingerprint, size: 734_003_200 }
+ * const session = await sessions.claim(key, undefined, Date.now(), Date.now() - DEFAULT_RESUME_TTL_MS)
+ */
 export interface ResumeKey {
   /** The browser session: a keyed digest of the connection's CSRF token. */
   readonly owner: string;
@@ -19,7 +25,13 @@ export interface ResumeKey {
   readonly size: number;
 }
 
-/** One resumable upload session. JSON-safe, a few hundred bytes. */
+/**
+ * One resumable upload session. JSON-safe, a few hundred bytes.
+ *
+ * @example
+ * const parked: ResumeSession | undefined = await sessions.get(id)
+ * if (parked?.state === 'parked') console.log(`${parked.clientName}: ${parked.offset} of ${parked.size} bytes kept`)
+ */
 export interface ResumeSession extends ResumeKey {
   /** The resume id the client is told, and the upload's id in its store. */
   readonly id: string;
@@ -36,7 +48,13 @@ export interface ResumeSession extends ResumeKey {
   readonly hash?: string | undefined;
 }
 
-/** Caps checked when a session is added. */
+/**
+ * Caps checked when a session is added.
+ *
+ * @example
+ * const limits: ResumeLimits = { perOwner: DEFAULT_RESUME_PER_BROWSER, total: DEFAULT_RESUME_TOTAL }
+ * await sessions.add(session, limits, Date.now())
+ */
 export interface ResumeLimits {
   /** Sessions (parked or attached) one browser session may hold. */
   readonly perOwner: number;
@@ -44,7 +62,13 @@ export interface ResumeLimits {
   readonly total: number;
 }
 
-/** The outcome of {@link ResumeSessionStore.add}. */
+/**
+ * The outcome of {@link ResumeSessionStore.add}.
+ *
+ * @example
+ * const result: AddResult = await sessions.add(session, { perOwner: 32, total: 1024 }, Date.now())
+ * if (result.added) for (const old of result.evicted) await store.abort({ id: old.id, size: old.size })
+ */
 export type AddResult = { readonly added: true; readonly evicted: readonly ResumeSession[] } | { readonly added: false };
 
 /**

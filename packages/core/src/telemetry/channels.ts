@@ -159,9 +159,10 @@ export const CHANNEL_NAMES = {
  *
  * @example
  * import { TRACING } from 'inletjs'
- * TRACING.event.subscribe({
- *   start: (ctx) => timers.set(ctx, performance.now()),
- *   asyncEnd: (ctx) => histogram.record(performance.now() - timers.get(ctx), { event: ctx.event }),
+ * // One sub-channel at a time (TypeScript's Node types want all five handlers in `subscribe({...})`).
+ * TRACING.event.start.subscribe((ctx) => timers.set(ctx, performance.now()))
+ * TRACING.event.asyncEnd.subscribe((ctx) => {
+ *   histogram.record(performance.now() - timers.get(ctx), { event: (ctx as EventContext).event })
  * })
  */
 export const TRACING = {

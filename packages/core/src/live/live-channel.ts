@@ -11,7 +11,8 @@ import { error, ok, type Channel, type ChannelContext, type ConnectionInfo, type
 import type { ExtensionInstance } from './extensions.js';
 import type { LiveApp } from './app.js';
 import { errorStatus } from './error-status.js';
-import { ViewInstance, type Outcome } from './instance.js';
+import { ViewInstance } from './instance.js';
+import type { Outcome } from './instance-types.js';
 import { containerReply, FLASH_TTL_MS, TOKEN_PURPOSE, type SessionToken, type StaticToken } from './markup.js';
 import type { Params } from './params.js';
 import { DEFAULT_LIVE_SESSION, type RouteMatch } from './router.js';

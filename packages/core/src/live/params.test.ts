@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeForm, targetPath } from './params.js';
-import { eventFields } from './instance.js';
+import { decodeForm, eventFields, targetPath } from './params.js';
 
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 

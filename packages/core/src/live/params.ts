@@ -2,8 +2,8 @@
  * Decodes form payloads the way Phoenix (Plug) does: `a[b]=1` nests,
  * `a[]=1&a[]=2` makes a list, `a[][b]=1&a[][c]=2` a list of maps (a new map
  * starts when a key repeats), a repeated plain key keeps its last value; and
- * turns `_target` into the key path of the changed field. Bounded against
- * hostile input.
+ * turns `_target` into the key path of the changed field; gathers an event's
+ * fields from its value and meta. Bounded against hostile input.
  */
 
 /** Deepest nesting accepted in a field name. */
@@ -100,4 +100,20 @@ function put(node: Params, keys: readonly string[], i: number, value: string): v
     node[key] = child;
   }
   put(child, keys, i + 1, value);
+}
+
+/** The fields of an event: decoded form values plus meta (`_target` as a key path), or the click/key/hook value object. */
+export function eventFields(type: string, value: unknown, meta: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (type === 'form' && typeof value === 'string') copyFields(out, decodeForm(value));
+  else if (isParams(value)) copyFields(out, value);
+  else if (value !== undefined && value !== null) out.value = value;
+  if (isParams(meta)) copyFields(out, meta);
+  // As Phoenix: the changed field's key path (`user[name]` -> ['user', 'name']).
+  if (type === 'form' && typeof out._target === 'string') out._target = targetPath(out._target);
+  return out;
+}
+
+function copyFields(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const key of Object.keys(source)) if (!UNSAFE_KEYS.has(key)) target[key] = source[key];
 }

@@ -1,9 +1,10 @@
 /**
  * The uploads of one view instance, as a view extension: the socket's upload
- * API, entry registration from change events, preflight (`allow_upload`),
- * progress, consume and cancel. State rules live in `state.ts`, channel
- * bookkeeping in `channels.ts`, external presigning in `external.ts`, chunk
- * sizes in `chunking.ts`, quota holds in `quota-holds.ts`.
+ * API, entry registration from change events, progress, consume and cancel.
+ * State rules live in `state.ts`, preflight (`allow_upload`) in
+ * `preflight.ts`, channel bookkeeping in `channels.ts`, external presigning
+ * in `external.ts`, chunk sizes in `chunking.ts`, quota holds in
+ * `quota-holds.ts`.
  * Client-caused failures become entry errors, never exceptions.
  */
 import { TRACING, uploadErrorChannel } from '../telemetry/channels.js';
@@ -14,12 +15,11 @@ import type { ExtensionHost, ExtensionInstance } from '../live/extensions.js';
 import type { LiveViewSocket } from '../live/socket.js';
 import { ChannelSlots, type ChannelHandle, type ChunkLimits, type StoredEntry, type UploadTokenData } from './channels.js';
 import type { ReceiverLink } from './chunked.js';
-import { applyInletChunking, officialChunking } from './chunking.js';
 import type { EntryState } from './config.js';
-import { presign, type ExternalHost, type ReceiverBinding } from './external.js';
+import type { ExternalHost, ReceiverBinding } from './external.js';
 import { consumeFileSystem } from './file-system.js';
 import type { SniffRules } from './entry-channel.js';
-import { INLET_UPLOADER_NAME, INLET_UPLOADER_PARAM, INLET_UPLOADER_VERSION } from './inlet-wire.js';
+import { preflightReply, type PreflightHost } from './preflight.js';
 import { QuotaHolds } from './quota-holds.js';
 import { ENTRY_ERRORS, UPLOAD_REASONS } from './reasons.js';
 import type { ConsumeMeta, Postponed, UploadApi, UploadConfigOptions, UploadEntry, UploadErrorReason } from './socket-api.js';
@@ -60,6 +60,7 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   readonly #sessions = new WeakMap<EntryState, ReceiverBinding>();
   readonly #quota = new QuotaHolds();
   readonly #external: ExternalHost;
+  readonly #preflight: PreflightHost;
   /** Tokens from an earlier mount of the same view carry another nonce and are refused. */
   readonly nonce = randomBytes(9).toString('base64url');
   #touched = false;
@@ -78,6 +79,17 @@ export class UploadManager implements UploadApi, ExtensionInstance {
       fail: (state, entry, reason, message) => this.#fail(state, entry, reason, message),
       notify: (state, entry) => this.#notify(state, entry),
       heldQuota: (state, entry) => this.#quota.handOver(state, entry),
+    };
+    this.#preflight = {
+      connectParams: owner.connectParams,
+      external: this.#external,
+      sessions: this.#sessions,
+      quota: this.#quota,
+      byRef: (ref) => this.#state.byRef(ref),
+      put: (state, list) => this.#put(state, list),
+      touch: (state) => this.#touch(state),
+      fail: (state, entry, reason, message) => this.#fail(state, entry, reason, message),
+      token: (state, entry) => this.#token(state, entry),
     };
   }
 
@@ -240,84 +252,10 @@ export class UploadManager implements UploadApi, ExtensionInstance {
   /** Handles `allow_upload`: registers, picks the entries that may upload, and answers tokens or presigned metadata. */
   preflight(payload: Record<string, unknown>): Promise<Record<string, unknown>> {
     const ref = typeof payload.ref === 'string' ? payload.ref : '';
-    return TRACING.preflight.tracePromise(() => this.#preflight(payload), { view: this.#owner.id, ref });
+    return TRACING.preflight.tracePromise(() => preflightReply(this.#preflight, payload), { view: this.#owner.id, ref });
   }
 
-  async #preflight(payload: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const ref = typeof payload.ref === 'string' ? payload.ref : '';
-    const state = this.#state.byRef(ref);
-    if (!state) return { ref, error: [[ref, UPLOAD_REASONS.DISALLOWED]] };
-    if (typeof payload.cid === 'number') state.cid = payload.cid;
-    const requested = Array.isArray(payload.entries) ? payload.entries : [];
-    this.#put(state, requested);
-    this.#touch(state);
-    if (!state.options.autoUpload && state.errors.length > 0) {
-      return { ref, error: state.errors.map(([r, reason]) => [r, reason]) };
-    }
-    const wanted = new Set(requested.map((r) => (isPlainObject(r) ? r.ref : undefined)).filter((r): r is string => typeof r === 'string'));
-    const remaining = state.options.maxEntries - (state.options.maxEntriesMode === 'total' ? state.consumed : 0);
-    const entries: Record<string, unknown> = {};
-    const errors: Record<string, string[]> = {};
-    const failures: [string, unknown][] = [];
-    const largest = Math.max(0, ...state.entries.filter((e) => wanted.has(e.ref) && e.valid).map((e) => e.clientSize));
-    const { chunkSize, chunkTimeout } = officialChunking(state, largest);
-    for (let i = 0; i < state.entries.length; i++) {
-      const entry = state.entries[i] as EntryState;
-      if (!wanted.has(entry.ref) || i >= remaining) continue;
-      if (!entry.valid) {
-        errors[entry.ref] = [...entry.errors];
-        continue;
-      }
-      if (entry.preflighted && !state.raw.external) continue;
-      const refusal = await this.#quota.reserve(state, entry);
-      if (refusal !== undefined) {
-        this.#fail(state, entry, ENTRY_ERRORS.QUOTA_EXCEEDED, refusal);
-        errors[entry.ref] = [...entry.errors];
-        continue;
-      }
-      entry.preflighted = true;
-      if (state.raw.external) {
-        const { meta, binding } = await presign(this.#external, state, entry, this.#sessions.get(entry));
-        if (binding) this.#sessions.set(entry, binding);
-        if (meta) entries[entry.ref] = meta;
-        else {
-          errors[entry.ref] = [...entry.errors];
-          failures.push([entry.ref, { reason: entry.errorMessage ?? ENTRY_ERRORS.EXTERNAL_METADATA_FAILURE }]);
-        }
-      } else if (this.#inletUploader(state)) {
-        entries[entry.ref] = this.#inletMeta(state, entry);
-      } else {
-        entry.chunkSize = chunkSize;
-        entry.chunkTimeout = chunkTimeout;
-        entries[entry.ref] = this.#token(state, entry);
-      }
-    }
-    if (failures.length > 0 && !state.options.autoUpload) return { ref, error: failures };
-    return {
-      ref,
-      config: { max_file_size: state.options.maxFileSize, max_entries: state.options.maxEntries, chunk_size: chunkSize, chunk_timeout: chunkTimeout },
-      entries,
-      errors,
-    };
-  }
-
-  /** Whether this page has the Inlet uploader (it connected with `connect()`) and the config lets it be used. */
-  #inletUploader(state: ConfigState): boolean {
-    return this.#owner.connectParams?.[INLET_UPLOADER_PARAM] === String(INLET_UPLOADER_VERSION) && state.raw.uploader !== 'channel';
-  }
-
-  /** Preflight metadata naming the Inlet uploader: pipelined, checksummed chunks. */
-  #inletMeta(state: ConfigState, entry: EntryState): Record<string, unknown> {
-    applyInletChunking(state, entry);
-    return {
-      uploader: INLET_UPLOADER_NAME,
-      v: INLET_UPLOADER_VERSION,
-      token: this.#token(state, entry),
-      chunk_size: entry.chunkSize,
-      window: entry.window,
-    };
-  }
-
+  /** The signed token an entry's upload channel joins with (preflight replies carry it). */
   #token(state: ConfigState, entry: EntryState): string {
     const data: UploadTokenData = { v: this.#owner.id, n: this.nonce, c: state.ref, e: entry.ref };
     return this.#owner.app.signer.sign('upload', data, this.#host.tokenTtlMs ?? UPLOAD_TOKEN_TTL_MS);

@@ -27,7 +27,8 @@ export function isMalformed(f: Frame | MalformedFrame): f is MalformedFrame {
   return (f as MalformedFrame).malformed !== undefined;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+/** An object that is not null and not an array: a JSON object as decoded from a frame. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -11,6 +11,7 @@ import { TRACING, uploadErrorChannel } from '../telemetry/channels.js';
 import { randomBytes } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { InletError } from '../errors.js';
+import { isPlainObject } from '../protocol/frames.js';
 import type { ExtensionHost, ExtensionInstance } from '../live/extensions.js';
 import type { LiveViewSocket } from '../live/socket.js';
 import { ChannelSlots, type ChannelHandle, type ChunkLimits, type StoredEntry, type UploadTokenData } from './channels.js';
@@ -465,10 +466,6 @@ export class UploadManager implements UploadApi, ExtensionInstance {
       for (const entry of [...state.entries]) await this.#drop(state, entry, 'release');
     }
   }
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isPostponed<T>(v: T | Postponed<T>): v is Postponed<T> {

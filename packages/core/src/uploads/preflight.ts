@@ -5,6 +5,7 @@
  * Inlet-uploader metadata, or presigned metadata for external uploads.
  * Client-caused failures are errors in the reply, never exceptions.
  */
+import { isPlainObject } from '../protocol/frames.js';
 import type { EntryState } from './config.js';
 import { applyInletChunking, officialChunking } from './chunking.js';
 import { presign, type ExternalHost, type ReceiverBinding } from './external.js';
@@ -108,8 +109,4 @@ function inletMeta(host: PreflightHost, state: ConfigState, entry: EntryState): 
     chunk_size: entry.chunkSize,
     window: entry.window,
   };
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

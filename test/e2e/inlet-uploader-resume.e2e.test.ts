@@ -6,72 +6,40 @@
  * verified offset, and re-sends at most one window. A claim from another
  * browser session is refused. Every stored file is checked by sha256.
  */
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import type { InletServer } from 'inletjs/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { collectPageErrors, gotoLive, launchBrowser, MAIN_CONNECTED, startExample, type PageErrors } from '../support/browser.js';
+import type { CDPSession, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { gotoLive, MAIN_CONNECTED, startExample } from '../support/browser.js';
 import { makeRandomFile, shasIn } from '../support/files.js';
+import { uploadSuite } from '../support/upload-suite.js';
 
 const SECRET = 'inlet-resume-e2e-secret-0123456789abcdef';
 const WINDOW = 4 * 1024 * 1024;
 const CHUNK = 512 * 1024;
 
-let root: string;
-let store: string;
-let uploadTmp: string;
-let files: string;
-let browser: Browser;
-let server: InletServer;
-let context: BrowserContext;
-let page: Page;
-let errors: PageErrors;
-
 /** The example page's boot script with phoenix's heartbeat every 500 ms (default 30 s), so a short outage drops the socket. */
 const FAST_HEARTBEAT = `<link rel="stylesheet" href="/app.css"><script type="module">import { connect } from "/inlet/inlet-client.js"; window.liveSocket = connect({ heartbeatIntervalMs: 500 });</script>`;
 
-const serverOptions = () => ({ storeRoot: store, uploadTmpDir: uploadTmp, secret: SECRET }) as never;
+const serverOptions = () => ({ storeRoot: s.store, uploadTmpDir: s.uploadTmp, secret: SECRET }) as never;
 
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'inlet-e2e-resume-'));
-  store = join(root, 'store');
-  uploadTmp = join(root, 'tmp');
-  files = join(root, 'src');
-  await mkdir(files);
-  browser = await launchBrowser();
-  server = await startExample(serverOptions());
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await rm(root, { recursive: true, force: true });
-});
-
-beforeEach(async () => {
-  context = await browser.newContext();
-  page = await context.newPage();
-  errors = collectPageErrors(page);
-  await rm(store, { recursive: true, force: true });
-});
-
-afterEach(async () => {
+const s = uploadSuite({
+  prefix: 'inlet-e2e-resume-',
+  server: () => ({ secret: SECRET }),
+  perTest: 'context',
   // The client logs the dropped socket and the pushes it could not send while it was gone.
-  expect(errors.unexpected([/WebSocket/i, /ERR_INTERNET_DISCONNECTED/, /Failed to (push|load)/i, /net::/])).toEqual([]);
-  await context.close();
+  expectedErrors: [/WebSocket/i, /ERR_INTERNET_DISCONNECTED/, /Failed to (push|load)/i, /net::/],
 });
 
-const stored = () => shasIn(join(store, 'files'));
+const stored = () => shasIn(join(s.store, 'files'));
 /** Bytes the server holds of unfinished resumable uploads. */
 async function storedSoFar(): Promise<number> {
-  const dir = join(uploadTmp, 'sessions');
+  const dir = join(s.uploadTmp, 'sessions');
   let n = 0;
   for (const f of await readdir(dir).catch(() => [] as string[])) if (f.endsWith('.part')) n += (await stat(join(dir, f))).size;
   return n;
 }
-const sessionsLeft = async () => (await readdir(join(uploadTmp, 'sessions')).catch(() => [] as string[])).length;
+const sessionsLeft = async () => (await readdir(join(s.uploadTmp, 'sessions')).catch(() => [] as string[])).length;
 
 /** Reads `[kind, join_ref len, ref len, topic len, event len, …]` of a client binary push. */
 function binaryPush(b: Buffer): { event: string; bytes: number } {
@@ -150,7 +118,7 @@ async function dropSocketAfter(p: Page, dropAfter: number): Promise<Wire> {
   return wire;
 }
 
-async function startUpload(p: Page, path: string, base = server.url): Promise<void> {
+async function startUpload(p: Page, path: string, base = s.server.url): Promise<void> {
   await gotoLive(p, `${base}/uploads/large`);
   await p.setInputFiles('input[type=file]', path);
   await p.waitForSelector('.entry');
@@ -179,10 +147,10 @@ async function setOffline(p: Page, offline: boolean): Promise<void> {
 describe('resumable uploads', () => {
   it('a socket the server closes mid-upload: the upload continues from the server offset, at most one window sent again', async () => {
     const size = 40 * 1024 * 1024 + 333;
-    const f = await makeRandomFile(files, 'dropped.bin', size);
-    const wire = await dropSocketAfter(page, 30);
-    await startUpload(page, f.path);
-    await saved(page);
+    const f = await makeRandomFile(s.files, 'dropped.bin', size);
+    const wire = await dropSocketAfter(s.page, 30);
+    await startUpload(s.page, f.path);
+    await saved(s.page);
     expect(wire.joins.map((j) => j.resumed)).toEqual([false, true]);
     const resumedAt = wire.joins[1]!.offset;
     expect(resumedAt).toBeGreaterThan(0);
@@ -191,27 +159,27 @@ describe('resumable uploads', () => {
     const again = wire.sent - size;
     expect(again).toBeGreaterThanOrEqual(0);
     expect(again).toBeLessThanOrEqual(WINDOW);
-    expect(await page.getAttribute('#saved li', 'data-verified')).toBe('true');
+    expect(await s.page.getAttribute('#saved li', 'data-verified')).toBe('true');
     expect(await stored()).toEqual({ 'dropped.bin': f.sha });
-    expect(await page.locator('#saved li').count()).toBe(1);
+    expect(await s.page.locator('#saved li').count()).toBe(1);
     expect(await sessionsLeft()).toBe(0);
   }, 120_000);
 
   it('3 s offline (CDP) mid-upload: the socket stalls (nothing reaches the server) and the upload continues on it, nothing sent twice', async () => {
     const size = 48 * 1024 * 1024;
-    const f = await makeRandomFile(files, 'offline.bin', size);
-    const wire = watchSockets(page);
-    await startUpload(page, f.path);
-    await page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 10, undefined, { timeout: 60_000 });
-    await setOffline(page, true);
-    await page.waitForTimeout(1000); // what was already on its way arrives
+    const f = await makeRandomFile(s.files, 'offline.bin', size);
+    const wire = watchSockets(s.page);
+    await startUpload(s.page, f.path);
+    await s.page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 10, undefined, { timeout: 60_000 });
+    await setOffline(s.page, true);
+    await s.page.waitForTimeout(1000); // what was already on its way arrives
     const during = await storedSoFar();
-    await page.waitForTimeout(2000);
+    await s.page.waitForTimeout(2000);
     // The emulation really applies to the socket: nothing reached the server for 2 s.
     expect(await storedSoFar()).toBe(during);
     expect(during).toBeLessThan(size);
-    await setOffline(page, false);
-    await saved(page);
+    await setOffline(s.page, false);
+    await saved(s.page);
     expect(wire.sockets).toBe(1);
     expect(wire.sent).toBe(size);
     expect(await stored()).toEqual({ 'offline.bin': f.sha });
@@ -219,19 +187,19 @@ describe('resumable uploads', () => {
 
   it('12 s offline (CDP), past the 10 s chunk timeout, the socket surviving: the server parks the upload and the client rejoins and continues on the same socket', async () => {
     const size = 40 * 1024 * 1024;
-    const f = await makeRandomFile(files, 'stalled.bin', size);
-    const wire = watchSockets(page);
-    await startUpload(page, f.path);
-    await page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 10, undefined, { timeout: 60_000 });
-    await setOffline(page, true);
-    await page.waitForTimeout(12_000);
-    await setOffline(page, false);
-    await saved(page);
+    const f = await makeRandomFile(s.files, 'stalled.bin', size);
+    const wire = watchSockets(s.page);
+    await startUpload(s.page, f.path);
+    await s.page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 10, undefined, { timeout: 60_000 });
+    await setOffline(s.page, true);
+    await s.page.waitForTimeout(12_000);
+    await setOffline(s.page, false);
+    await saved(s.page);
     expect(wire.sockets).toBe(1);
     expect(wire.joins.map((j) => j.resumed)).toEqual([false, true]);
     expect(wire.joins[1]!.offset).toBeGreaterThan(0);
     expect(wire.sent - size).toBeLessThanOrEqual(WINDOW);
-    expect(await page.getAttribute('#saved li', 'data-verified')).toBe('true');
+    expect(await s.page.getAttribute('#saved li', 'data-verified')).toBe('true');
     expect(await stored()).toEqual({ 'stalled.bin': f.sha });
   }, 120_000);
 
@@ -239,19 +207,19 @@ describe('resumable uploads', () => {
     const fast = await startExample({ ...(serverOptions() as object), scripts: FAST_HEARTBEAT } as never);
     try {
       const size = 48 * 1024 * 1024;
-      const f = await makeRandomFile(files, 'offline-drop.bin', size);
-      const wire = watchSockets(page);
-      await startUpload(page, f.path, fast.url);
-      await page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 10, undefined, { timeout: 60_000 });
-      await setOffline(page, true);
-      await page.waitForTimeout(3000);
-      await setOffline(page, false);
-      await saved(page);
+      const f = await makeRandomFile(s.files, 'offline-drop.bin', size);
+      const wire = watchSockets(s.page);
+      await startUpload(s.page, f.path, fast.url);
+      await s.page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 10, undefined, { timeout: 60_000 });
+      await setOffline(s.page, true);
+      await s.page.waitForTimeout(3000);
+      await setOffline(s.page, false);
+      await saved(s.page);
       expect(wire.sockets).toBeGreaterThan(1);
       expect(wire.joins.map((j) => j.resumed)).toEqual([false, true]);
       expect(wire.joins[1]!.offset).toBeGreaterThan(0);
       expect(wire.sent - size).toBeLessThanOrEqual(WINDOW);
-      expect(await page.getAttribute('#saved li', 'data-verified')).toBe('true');
+      expect(await s.page.getAttribute('#saved li', 'data-verified')).toBe('true');
       expect(await stored()).toEqual({ 'offline-drop.bin': f.sha });
     } finally {
       await fast.close();
@@ -260,55 +228,55 @@ describe('resumable uploads', () => {
 
   it('a reload mid-upload, then the same file selected again: only the remaining bytes are sent (± one window)', async () => {
     const size = 40 * 1024 * 1024 + 5;
-    const f = await makeRandomFile(files, 'reloaded.bin', size);
-    const before = watchSockets(page);
-    await startUpload(page, f.path);
-    await page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 30, undefined, { timeout: 60_000 });
-    await page.reload();
-    await page.waitForSelector(MAIN_CONNECTED);
+    const f = await makeRandomFile(s.files, 'reloaded.bin', size);
+    const before = watchSockets(s.page);
+    await startUpload(s.page, f.path);
+    await s.page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 30, undefined, { timeout: 60_000 });
+    await s.page.reload();
+    await s.page.waitForSelector(MAIN_CONNECTED);
     const sentBefore = before.sent;
-    await startUpload(page, f.path);
-    await saved(page);
+    await startUpload(s.page, f.path);
+    await saved(s.page);
     const resumed = before.joins.at(-1)!;
     expect(resumed.resumed).toBe(true);
     expect(resumed.offset).toBeGreaterThan(0.2 * size);
     const sentAfter = before.sent - sentBefore;
     expect(Math.abs(sentAfter - (size - resumed.offset))).toBeLessThanOrEqual(WINDOW);
-    expect(await page.getAttribute('#saved li', 'data-verified')).toBe('true');
+    expect(await s.page.getAttribute('#saved li', 'data-verified')).toBe('true');
     expect(await stored()).toEqual({ 'reloaded.bin': f.sha });
   }, 120_000);
 
   it('a server restart with the same upload folder mid-upload: the page reconnects and the upload continues', async () => {
-    const port = Number(new URL(server.url).port);
-    const f = await makeRandomFile(files, 'restart.bin', 40 * 1024 * 1024);
-    const wire = watchSockets(page);
-    await startUpload(page, f.path);
-    await page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 20, undefined, { timeout: 60_000 });
-    await server.close();
-    server = await startExample(serverOptions(), port);
-    await saved(page);
+    const port = Number(new URL(s.server.url).port);
+    const f = await makeRandomFile(s.files, 'restart.bin', 40 * 1024 * 1024);
+    const wire = watchSockets(s.page);
+    await startUpload(s.page, f.path);
+    await s.page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 20, undefined, { timeout: 60_000 });
+    await s.server.close();
+    s.server = await startExample(serverOptions(), port);
+    await saved(s.page);
     expect(wire.joins.map((j) => j.resumed)).toEqual([false, true]);
     expect(wire.joins[1]!.offset).toBeGreaterThan(0);
     expect(wire.sent - 40 * 1024 * 1024).toBeLessThanOrEqual(WINDOW);
-    expect(await page.getAttribute('#saved li', 'data-verified')).toBe('true');
+    expect(await s.page.getAttribute('#saved li', 'data-verified')).toBe('true');
     expect(await stored()).toEqual({ 'restart.bin': f.sha });
   }, 120_000);
 
   it('a claim from another browser session is refused: it uploads from 0, and the owner still resumes', async () => {
     const size = 24 * 1024 * 1024;
-    const f = await makeRandomFile(files, 'owned.bin', size);
-    const ownerWire = watchSockets(page);
-    await startUpload(page, f.path);
-    await page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 30, undefined, { timeout: 60_000 });
-    const rid = (await page.evaluate(`Object.keys(sessionStorage).filter((k) => k.startsWith('inlet:rid:')).map((k) => [k, sessionStorage.getItem(k)])`)) as [string, string][];
+    const f = await makeRandomFile(s.files, 'owned.bin', size);
+    const ownerWire = watchSockets(s.page);
+    await startUpload(s.page, f.path);
+    await s.page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 30, undefined, { timeout: 60_000 });
+    const rid = (await s.page.evaluate(`Object.keys(sessionStorage).filter((k) => k.startsWith('inlet:rid:')).map((k) => [k, sessionStorage.getItem(k)])`)) as [string, string][];
     expect(rid.length).toBe(1);
-    await page.goto('about:blank'); // the owner leaves mid-upload: its session is parked
+    await s.page.goto('about:blank'); // the owner leaves mid-upload: its session is parked
 
     // Another browser session, holding the owner's resume id (as if it leaked), selects the same file.
-    const other = await browser.newContext();
+    const other = await s.browser.newContext();
     try {
       const thief = await other.newPage();
-      await thief.goto(`${server.url}/uploads/large`);
+      await thief.goto(`${s.server.url}/uploads/large`);
       await thief.evaluate(`sessionStorage.setItem(${JSON.stringify(rid[0]![0])}, ${JSON.stringify(rid[0]![1])})`);
       const thiefWire = watchSockets(thief);
       await startUpload(thief, f.path);
@@ -318,11 +286,11 @@ describe('resumable uploads', () => {
     } finally {
       await other.close();
     }
-    await rm(join(store, 'files'), { recursive: true, force: true });
+    await rm(join(s.store, 'files'), { recursive: true, force: true });
     // The owner comes back to the same file: its session was left untouched.
     const sentBefore = ownerWire.sent;
-    await startUpload(page, f.path);
-    await saved(page);
+    await startUpload(s.page, f.path);
+    await saved(s.page);
     const back = ownerWire.joins.at(-1)!;
     expect(back.resumed).toBe(true);
     expect(back.offset).toBeGreaterThan(0);

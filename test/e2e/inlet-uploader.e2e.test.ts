@@ -5,24 +5,15 @@
  * on the first chunk, pause and resume, and a page with only the plain
  * official client. Every stored file is checked by sha256.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { InletServer } from 'inletjs/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { collectPageErrors, gotoLive, launchBrowser, startExample, type PageErrors } from '../support/browser.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gotoLive, startExample } from '../support/browser.js';
 import { filesOneLevelDown, makeRandomFile, shasIn } from '../support/files.js';
+import { uploadSuite } from '../support/upload-suite.js';
 
-let root: string;
-let store: string;
-let uploadTmp: string;
-let files: string;
-let browser: Browser;
-let server: InletServer;
 let plainServer: InletServer;
-let page: Page;
-let errors: PageErrors;
 
 /** A page that builds its LiveSocket by hand: the plain official client, no Inlet uploader. */
 const PLAIN_SCRIPTS = `<script type="module">
@@ -32,37 +23,18 @@ window.liveSocket = new LiveSocket('/live', Socket, { params: { _csrf_token: csr
 window.liveSocket.connect();
 </script>`;
 
+const s = uploadSuite({ prefix: 'inlet-e2e-iu-' });
+
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'inlet-e2e-iu-'));
-  store = join(root, 'store');
-  uploadTmp = join(root, 'tmp');
-  files = join(root, 'src');
-  await mkdir(files);
-  browser = await launchBrowser();
-  server = await startExample({ storeRoot: store, uploadTmpDir: uploadTmp } as never);
-  plainServer = await startExample({ storeRoot: store, uploadTmpDir: uploadTmp, scripts: PLAIN_SCRIPTS } as never);
+  plainServer = await startExample({ storeRoot: s.store, uploadTmpDir: s.uploadTmp, scripts: PLAIN_SCRIPTS } as never);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
   await plainServer?.close();
-  await rm(root, { recursive: true, force: true });
 });
 
-beforeEach(async () => {
-  page = await browser.newPage();
-  errors = collectPageErrors(page);
-  await rm(store, { recursive: true, force: true });
-});
-
-afterEach(async () => {
-  expect(errors.unexpected()).toEqual([]);
-  await page.close();
-});
-
-const stored = (dir: 'uploads' | 'files') => shasIn(join(store, dir));
-const tmpLeft = () => filesOneLevelDown(uploadTmp);
+const stored = (dir: 'uploads' | 'files') => shasIn(join(s.store, dir));
+const tmpLeft = () => filesOneLevelDown(s.uploadTmp);
 
 /** What the page sent and got on its sockets: events by name, chunks in flight, refusals. */
 interface Wire {
@@ -111,24 +83,24 @@ async function uploadLarge(p: Page, base: string, path: string): Promise<void> {
 
 describe('the Inlet uploader', () => {
   it('keeps a window of chunks in flight and stores the file byte-exact, with a verified digest', async () => {
-    const wire = watchWire(page);
+    const wire = watchWire(s.page);
     const size = 24 * 1024 * 1024 + 17;
-    const f = await makeRandomFile(files, 'windowed.bin', size);
-    await uploadLarge(page, server.url, f.path);
+    const f = await makeRandomFile(s.files, 'windowed.bin', size);
+    await uploadLarge(s.page, s.server.url, f.path);
     expect(wire.events.get('chunk')).toBeUndefined();
     expect(wire.events.get('inlet_chunk')).toBe(Math.ceil(size / (512 * 1024)));
     expect(wire.maxInFlight).toBeGreaterThan(1);
-    expect(await page.getAttribute('#saved li', 'data-sha256')).toBe(f.sha);
-    expect(await page.getAttribute('#saved li', 'data-verified')).toBe('true');
+    expect(await s.page.getAttribute('#saved li', 'data-sha256')).toBe(f.sha);
+    expect(await s.page.getAttribute('#saved li', 'data-verified')).toBe('true');
     expect(await stored('files')).toEqual({ 'windowed.bin': f.sha });
     expect(await tmpLeft()).toBe(0);
   }, 120_000);
 
   it('sends a chunk corrupted on the way again, and stores the exact file', async () => {
-    const f = await makeRandomFile(files, 'corrupt.bin', 6 * 1024 * 1024);
+    const f = await makeRandomFile(s.files, 'corrupt.bin', 6 * 1024 * 1024);
     let seen = 0;
     const refusals: string[] = [];
-    await page.routeWebSocket(/\/live\/websocket/, (ws) => {
+    await s.page.routeWebSocket(/\/live\/websocket/, (ws) => {
       const upstream = ws.connectToServer();
       ws.onMessage((message) => {
         if (typeof message !== 'string' && binaryPush(Buffer.from(message)).event === 'inlet_chunk' && ++seen === 3) {
@@ -144,63 +116,63 @@ describe('the Inlet uploader', () => {
         ws.send(message);
       });
     });
-    await uploadLarge(page, server.url, f.path);
+    await uploadLarge(s.page, s.server.url, f.path);
     expect(refusals.length).toBe(1);
-    expect(await page.getAttribute('#saved li', 'data-verified')).toBe('true');
+    expect(await s.page.getAttribute('#saved li', 'data-verified')).toBe('true');
     expect(await stored('files')).toEqual({ 'corrupt.bin': f.sha });
   }, 120_000);
 
   it('refuses a .png whose first bytes are a Windows program, before storing anything', async () => {
-    const f = await makeRandomFile(files, 'x.bin', 3 * 1024 * 1024);
-    const evil = join(files, 'holiday.png');
+    const f = await makeRandomFile(s.files, 'x.bin', 3 * 1024 * 1024);
+    const evil = join(s.files, 'holiday.png');
     const { copyFile, open } = await import('node:fs/promises');
     await copyFile(f.path, evil);
     const fh = await open(evil, 'r+');
     await fh.write(Buffer.from('4d5a90000300000004000000ffff0000', 'hex'), 0, 16, 0);
     await fh.close();
-    await gotoLive(page, `${server.url}/uploads/gallery`);
-    await page.setInputFiles('input[type=file]', evil);
-    await page.waitForSelector('.entry[data-name="holiday.png"]');
-    await page.click('#save');
-    await page.waitForSelector('text=looks like a Windows program (.exe)');
+    await gotoLive(s.page, `${s.server.url}/uploads/gallery`);
+    await s.page.setInputFiles('input[type=file]', evil);
+    await s.page.waitForSelector('.entry[data-name="holiday.png"]');
+    await s.page.click('#save');
+    await s.page.waitForSelector('text=looks like a Windows program (.exe)');
     expect(await stored('uploads')).toEqual({});
     expect(await tmpLeft()).toBe(0);
   });
 
   it('pauses and resumes an entry', async () => {
     const size = 200 * 1024 * 1024;
-    const f = await makeRandomFile(files, 'paused.bin', size);
-    await gotoLive(page, `${server.url}/uploads/large`);
-    await page.setInputFiles('input[type=file]', f.path);
-    await page.waitForSelector('.entry');
-    const ref = (await page.getAttribute('.entry', 'id'))!.slice('entry-'.length);
-    await page.click('#save');
-    const status = () => page.evaluate(`import('/inlet/inlet-client.js').then((m) => m.uploadStatus(${JSON.stringify(ref)}))`) as Promise<{ acked: number; sent: number } | undefined>;
+    const f = await makeRandomFile(s.files, 'paused.bin', size);
+    await gotoLive(s.page, `${s.server.url}/uploads/large`);
+    await s.page.setInputFiles('input[type=file]', f.path);
+    await s.page.waitForSelector('.entry');
+    const ref = (await s.page.getAttribute('.entry', 'id'))!.slice('entry-'.length);
+    await s.page.click('#save');
+    const status = () => s.page.evaluate(`import('/inlet/inlet-client.js').then((m) => m.uploadStatus(${JSON.stringify(ref)}))`) as Promise<{ acked: number; sent: number } | undefined>;
     // Pause at the first acknowledged chunk, from inside the page (a loopback upload is quick).
     expect(
-      await page.evaluate(`import('/inlet/inlet-client.js').then((m) => new Promise((resolve) => {
+      await s.page.evaluate(`import('/inlet/inlet-client.js').then((m) => new Promise((resolve) => {
         const t = setInterval(() => {
           if ((m.uploadStatus(${JSON.stringify(ref)})?.acked ?? 0) > 0) { clearInterval(t); resolve(m.pauseUpload(${JSON.stringify(ref)})); }
         }, 1);
       }))`),
     ).toBe(true);
-    await page.waitForTimeout(500); // replies to what was in flight arrive
+    await s.page.waitForTimeout(500); // replies to what was in flight arrive
     const held = await status();
-    await page.waitForTimeout(1000);
+    await s.page.waitForTimeout(1000);
     expect(await status()).toEqual(held);
     expect(held!.acked).toBeLessThan(size);
-    await page.evaluate(`import('/inlet/inlet-client.js').then((m) => m.resumeUpload(${JSON.stringify(ref)}))`);
-    await page.waitForSelector('#saved li', { timeout: 120_000 });
+    await s.page.evaluate(`import('/inlet/inlet-client.js').then((m) => m.resumeUpload(${JSON.stringify(ref)}))`);
+    await s.page.waitForSelector('#saved li', { timeout: 120_000 });
     expect(await stored('files')).toEqual({ 'paused.bin': f.sha });
   }, 120_000);
 
   it('a page with only the plain official client still uploads, with its built-in uploader', async () => {
-    const wire = watchWire(page);
-    const f = await makeRandomFile(files, 'plain.bin', 5 * 1024 * 1024);
-    await uploadLarge(page, plainServer.url, f.path);
+    const wire = watchWire(s.page);
+    const f = await makeRandomFile(s.files, 'plain.bin', 5 * 1024 * 1024);
+    await uploadLarge(s.page, plainServer.url, f.path);
     expect(wire.events.get('inlet_chunk')).toBeUndefined();
     expect(wire.events.get('chunk')).toBeGreaterThan(1);
-    expect(await page.getAttribute('#saved li', 'data-verified')).toBe('false');
+    expect(await s.page.getAttribute('#saved li', 'data-verified')).toBe('false');
     expect(await stored('files')).toEqual({ 'plain.bin': f.sha });
   }, 120_000);
 });

@@ -18,8 +18,12 @@ const SECRET = 'inlet-resume-e2e-secret-0123456789abcdef';
 const WINDOW = 4 * 1024 * 1024;
 const CHUNK = 512 * 1024;
 
-/** The example page's boot script with phoenix's heartbeat every 500 ms (default 30 s), so a short outage drops the socket. */
-const FAST_HEARTBEAT = `<link rel="stylesheet" href="/app.css"><script type="module">import { connect } from "/inlet/inlet-client.js"; window.liveSocket = connect({ heartbeatIntervalMs: 500 });</script>`;
+/**
+ * The example page's boot script with phoenix's heartbeat every 2 s (default 30 s), so a 6 s outage
+ * drops the socket (a heartbeat unanswered for one interval: at most 4 s in). At 500 ms a loaded run
+ * dropped the socket before the outage too: a heartbeat queued behind a window of chunks was answered late.
+ */
+const FAST_HEARTBEAT = `<link rel="stylesheet" href="/app.css"><script type="module">import { connect } from "/inlet/inlet-client.js"; window.liveSocket = connect({ heartbeatIntervalMs: 2000 });</script>`;
 
 const serverOptions = () => ({ storeRoot: s.store, uploadTmpDir: s.uploadTmp, secret: SECRET }) as never;
 
@@ -203,7 +207,7 @@ describe('resumable uploads', () => {
     expect(await stored()).toEqual({ 'stalled.bin': f.sha });
   }, 120_000);
 
-  it('3 s offline with a 500 ms heartbeat: the client drops the socket, reconnects, and the upload resumes from the server offset', async () => {
+  it('6 s offline with a 2 s heartbeat: the client drops the socket, reconnects, and the upload resumes from the server offset', async () => {
     const fast = await startExample({ ...(serverOptions() as object), scripts: FAST_HEARTBEAT } as never);
     try {
       const size = 48 * 1024 * 1024;
@@ -212,7 +216,7 @@ describe('resumable uploads', () => {
       await startUpload(s.page, f.path, fast.url);
       await s.page.waitForFunction(() => Number(document.querySelector('.entry progress')?.getAttribute('value') ?? 0) >= 10, undefined, { timeout: 60_000 });
       await setOffline(s.page, true);
-      await s.page.waitForTimeout(3000);
+      await s.page.waitForTimeout(6000);
       await setOffline(s.page, false);
       await saved(s.page);
       expect(wire.sockets).toBeGreaterThan(1);

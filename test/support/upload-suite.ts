@@ -89,9 +89,13 @@ export function uploadSuite(options: UploadSuiteOptions): UploadSuite {
     if (cleanStore) await rm(s.store, { recursive: true, force: true });
   });
   afterEach(async () => {
-    expect(s.errors.unexpected(expectedErrors)).toEqual([]);
-    if (perTest === 'context') await s.context.close();
-    else await s.page.close();
+    try {
+      expect(s.errors.unexpected(expectedErrors)).toEqual([]);
+    } finally {
+      // Closed whatever the check found; bounded, as a context whose page is mid-reload can take long to close.
+      const closing = perTest === 'context' ? s.context.close() : s.page.close();
+      await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    }
   });
   return s;
 }

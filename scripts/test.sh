@@ -71,8 +71,8 @@ else
   # The suites without a browser run two files at a time. Then the suites that start Chromium,
   # three-node clusters or a fresh install run one file at a time: on two cores, two of them at
   # once starved each other's timers (heartbeats, chunk timeouts, waits) and made loaded runs flaky.
-  npx vitest run --exclude 'test/e2e/**' --exclude 'test/cluster/**' --exclude 'test/install/**'
-  npx vitest run --maxWorkers=1 test/e2e test/cluster test/install
+  npx vitest run --exclude 'test/e2e/**' --exclude 'test/xss/**' --exclude 'test/cluster/**' --exclude 'test/install/**'
+  npx vitest run --maxWorkers=1 test/e2e test/xss test/cluster test/install
 fi
 if [ $# -eq 0 ] && [ -n "$NODE22_BIN" ]; then
   echo "unit and integration suites on node $(PATH="$NODE22_BIN:$PATH" node -v)"

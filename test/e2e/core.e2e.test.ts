@@ -8,6 +8,7 @@ import { renderToString, type Template } from 'inletjs';
 import type { InletServer } from 'inletjs/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  closeWithin,
   collectPageErrors,
   gotoLive,
   launchBrowser,
@@ -45,9 +46,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  // Closing a context whose page is mid-reload once hung a loaded CI run for the whole hook timeout;
-  // what is left open goes with the browser in afterAll.
-  await Promise.race([context.close(), new Promise((resolve) => setTimeout(resolve, 15_000))]);
+  await closeWithin(context);
 });
 
 const text = (selector: string) => () => page.textContent(selector);

@@ -71,6 +71,16 @@ export async function startExample(overrides: ExampleOverrides = {}, port = 0): 
 }
 
 /**
+ * Closes a page or a browser context, waiting at most `ms`: closing one whose page is mid-reload
+ * once hung a loaded CI run for a whole hook timeout. What is left open goes with the browser.
+ */
+export async function closeWithin(target: { close(): Promise<void> }, ms = 15_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([target.close(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+/**
  * Waits until the main live view has joined (the client adds `phx-connected`).
  *
  * @example

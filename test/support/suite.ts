@@ -10,7 +10,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { InletServer } from 'inletjs/node';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import { collectPageErrors, launchBrowser, startExample, type ExampleOverrides, type PageErrors } from './browser.js';
+import { closeWithin, collectPageErrors, launchBrowser, startExample, type ExampleOverrides, type PageErrors } from './browser.js';
 
 export interface BrowserSuite {
   readonly browser: Browser;
@@ -39,7 +39,7 @@ export function browserSuite(overrides: ExampleOverrides = {}, after?: () => voi
     await after?.();
     expect(s.errors.unexpected()).toEqual([]);
     expect(await s.page.locator('[data-phx-skip]').count()).toBe(0);
-    await s.context.close();
+    await closeWithin(s.context);
   });
   return s;
 }

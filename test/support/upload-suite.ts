@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { InletServer } from 'inletjs/node';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import { collectPageErrors, launchBrowser, startExample, type ExampleOverrides, type PageErrors } from './browser.js';
+import { closeWithin, collectPageErrors, launchBrowser, startExample, type ExampleOverrides, type PageErrors } from './browser.js';
 
 /** A file's folders: `store` (the app's uploads), `uploadTmp` (its temp folder), `files` (sources to pick), all under `root`. */
 export interface UploadSuiteDirs {
@@ -92,9 +92,8 @@ export function uploadSuite(options: UploadSuiteOptions): UploadSuite {
     try {
       expect(s.errors.unexpected(expectedErrors)).toEqual([]);
     } finally {
-      // Closed whatever the check found; bounded, as a context whose page is mid-reload can take long to close.
-      const closing = perTest === 'context' ? s.context.close() : s.page.close();
-      await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+      // Closed whatever the check found.
+      await closeWithin(perTest === 'context' ? s.context : s.page);
     }
   });
   return s;
